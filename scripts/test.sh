@@ -34,7 +34,9 @@ if command -v clang-format >/dev/null; then
 fi
 
 /usr/bin/python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
-import json, sys
+# Count check's individual test cases (TAP "ok"/"not ok" lines) where a test prints
+# them, otherwise the meson test itself.
+import json, re, sys
 p = f = s = 0
 for path in sys.argv[1:]:
     try:
@@ -43,9 +45,20 @@ for path in sys.argv[1:]:
         f += 1
         continue
     for r in rows:
-        if r['result'] in ('OK', 'EXPECTEDFAIL'): p += 1
-        elif r['result'] == 'SKIP': s += 1
-        else: f += 1
+        out = r.get('stdout') or ''
+        oks = len(re.findall(r'^ok \d+', out, re.M))
+        bad = len(re.findall(r'^not ok \d+', out, re.M))
+        if r['result'] == 'SKIP':
+            s += 1
+        elif oks + bad > 0:
+            p += oks
+            f += bad
+            if r['result'] not in ('OK', 'EXPECTEDFAIL') and bad == 0:
+                f += 1  # crashed or timed out after its last reported case
+        elif r['result'] in ('OK', 'EXPECTEDFAIL'):
+            p += 1
+        else:
+            f += 1
 print(f"{p} passed, {f} failed, {s} skipped")
 PY
 exit $rc

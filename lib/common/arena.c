@@ -99,10 +99,12 @@ arena_printf(struct arena *a, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
-	char *p;
+	char *p, probe[1];
 
+	if (fmt == NULL) /* also tells gcc's -fsanitize build that fmt is set */
+		return arena_strdup(a, "");
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		fatal("arena_printf: bad format");

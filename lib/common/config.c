@@ -107,9 +107,11 @@ static const struct config_key config_keys[] = {
 	I("queue.backoff_max_ms", queue_backoff_max_ms, "300000", 0, 86400000),
 	I("queue.shutdown_timeout_s", queue_shutdown_timeout_s, "30", 0, 3600),
 	B("queue.cron", queue_cron, "true"),
+	S("queue.cron_schedule", queue_cron_schedule, NULL),
 
 	E("mail.transport", mail_transport, "auto", "auto|eml|smtp"),
 	S("mail.dir", mail_dir, "var/mail"),
+	S("mail.template_dir", mail_template_dir, "conf/mail"),
 	S("mail.from", mail_from, "noreply@localhost"),
 	S("mail.smtp_host", mail_smtp_host, NULL, "SMTP_HOST"),
 	I("mail.smtp_port", mail_smtp_port, "2525", 1, 65535),

@@ -67,9 +67,11 @@ struct config {
 	int64_t queue_backoff_max_ms;
 	int64_t queue_shutdown_timeout_s;
 	bool queue_cron;
+	char *queue_cron_schedule; /* NULL: the template's schedule */
 	/* mail */
 	char *mail_transport; /* auto | eml | smtp */
 	char *mail_dir;
+	char *mail_template_dir;
 	char *mail_from;
 	char *mail_smtp_host, *mail_smtp_username, *mail_smtp_password, *mail_smtp_tls;
 	int64_t mail_smtp_port;

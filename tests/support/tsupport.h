@@ -1,7 +1,7 @@
 /* Test support: a fresh database per test on the scratch cluster that scripts/test.sh
  * starts (TEST_PG_HOST/TEST_PG_PORT), running the real executables, and small helpers.
- * Integration tests call tsupport_require_pg() first: without a cluster they exit 77,
- * which meson reports as skipped. */
+ * Integration tests call tsupport_require_pg() first: without a cluster it prints a TAP
+ * "1..0 # SKIP" plan and exits 0, which meson (protocol 'tap') reports as skipped. */
 #ifndef TSUPPORT_H
 #define TSUPPORT_H
 
