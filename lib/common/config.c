@@ -196,6 +196,8 @@ config_set(struct config *cfg, const struct config_key *k, const char *value, co
 			                source, (long long)k->min);
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
+		if (field == &cfg->app_name)
+			cfg->app_name_explicit = strcmp(source, "default") != 0;
 		return NULL;
 	case CONFIG_INT:
 		errno = 0;

@@ -16,9 +16,10 @@
 struct config {
 	/* app */
 	char *app_name;
-	char *app_env;     /* "development" | "production" (NODE_ENV) */
-	bool production;   /* derived: app_env != development */
-	char *app_keys;    /* JWT HMAC key (APP_KEYS), >= 20 chars */
+	bool app_name_explicit; /* set by file or environment, not the default */
+	char *app_env;          /* "development" | "production" (NODE_ENV) */
+	bool production;        /* derived: app_env != development */
+	char *app_keys;         /* JWT HMAC key (APP_KEYS), >= 20 chars */
 	char *backend_env; /* production | acceptance | development (LPC_BACKEND_ENVIRONMENT) */
 	bool is_staging;   /* IS_STAGING */
 	char *log_format;  /* auto | ndjson | pretty */

@@ -73,8 +73,10 @@ pg_connect_once(const struct config *cfg, const char *dbname)
 		keys[n] = "password";
 		vals[n++] = cfg->db_password;
 	}
+	/* with a URI, an explicitly configured app.name still replaces its database name
+	 * (the template's quirk); the built-in default does not */
 	if (dbname != NULL || cfg->db_database != NULL || cfg->db_uri == NULL ||
-	    getenv("APP_NAME") != NULL) {
+	    cfg->app_name_explicit) {
 		keys[n] = "dbname";
 		vals[n++] = dbname != NULL ? dbname : config_db_name(cfg);
 	}

@@ -142,6 +142,42 @@ START_TEST(pg_creates_missing_database)
 }
 END_TEST
 
+START_TEST(pg_uri_overridden_field_by_field)
+{
+	struct config cfg;
+	struct err *e = NULL;
+	char uri[256];
+	PGconn *c;
+	PGresult *r;
+
+	load_config(&cfg);
+	snprintf(uri, sizeof(uri), "postgresql://postgres@127.0.0.1:%s/%s?sslmode=disable",
+	         getenv("TEST_PG_PORT"), test_db);
+	free(cfg.db_host);
+	free(cfg.db_database);
+	cfg.db_host = cfg.db_database = NULL;
+	cfg.db_uri = strdup(uri);
+	/* the URI's database is used when app.name is only the default */
+	c = pg_connect(&cfg, NULL, NULL, &e);
+	ck_assert_ptr_nonnull(c);
+	r = pg_query(c, "SELECT current_database()", 0, NULL, &e);
+	ck_assert_str_eq(pg_get(r, 0, 0), test_db);
+	PQclear(r);
+	PQfinish(c);
+	/* an explicit app.name replaces it (platform-runtime §1 quirk, replicated) */
+	free(cfg.app_name);
+	cfg.app_name = strdup("postgres");
+	cfg.app_name_explicit = true;
+	c = pg_connect(&cfg, NULL, NULL, &e);
+	ck_assert_ptr_nonnull(c);
+	r = pg_query(c, "SELECT current_database()", 0, NULL, &e);
+	ck_assert_str_eq(pg_get(r, 0, 0), "postgres");
+	PQclear(r);
+	PQfinish(c);
+	config_free(&cfg);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -156,6 +192,7 @@ main(void)
 	tcase_add_test(tc, pg_connect_failure_names_host);
 	tcase_add_test(tc, pg_advisory_locks);
 	tcase_add_test(tc, pg_creates_missing_database);
+	tcase_add_test(tc, pg_uri_overridden_field_by_field);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
