@@ -1,0 +1,125 @@
+/* /auth core routes: me, refresh-tokens, logout, impersonate-stop-session (seed §6.3). */
+#include "routes.h"
+
+#include <string.h>
+
+#include "json.h"
+#include "pg.h"
+#include "user_summary.h"
+
+/* One statement: session by access token id ($1), whether its user is valid in tenant
+ * $2, and the user summary (only for type "user" sessions). */
+static const char auth_sql_me[] =
+    "SELECT " SESSION_COLUMNS ", u.id IS NOT NULL, "
+    "CASE WHEN u.id IS NOT NULL AND s.data->>'type' = 'user' THEN " USER_SUMMARY_SQL " END "
+    "FROM \"sessionStoreToken\" t JOIN \"sessionStore\" s ON s.id = t.session "
+    "LEFT JOIN \"user\" u ON u.id = " API_SESSION_USER_ID
+    " AND (u.\"deletedAt\" IS NULL OR u.\"deletedAt\" > now()) AND EXISTS (SELECT 1 FROM "
+    "\"userTenant\" ut WHERE ut.\"user\" = u.id AND ut.tenant = $2::uuid) "
+    "WHERE t.id = $1 AND t.\"refreshToken\" IS NOT NULL";
+
+static struct err *
+auth_me(struct api_ctx *c, cJSON **response)
+{
+	char token_id[UUID_STR_LEN];
+	const char *params[2] = { token_id, c->tenant.tenant->id };
+	struct err *e =
+	    session_verify_access(api_session_settings(c),
+	                          session_bearer_token(api_header(c, "Authorization")), token_id);
+	PGresult *r;
+	cJSON *user;
+
+	if (e != NULL)
+		return e;
+	r = api_query_cached(c, "auth_me", auth_sql_me, 2, params, &e);
+	if (r == NULL)
+		return e;
+	e = session_from_result(r, token_id, &c->session);
+	if (e == NULL && !pg_get_bool(r, 0, 5))
+		e = err_new("auth.requireUser.invalidUser", 401, NULL);
+	if (e != NULL) {
+		PQclear(r);
+		return e;
+	}
+	c->has_session = true;
+	*response = json_object();
+	cJSON_AddItemReferenceToObject(*response, "session", c->session.data);
+	user = pg_get_json(r, 0, 6);
+	if (user != NULL)
+		cJSON_AddItemToObject(*response, "user", user);
+	PQclear(r);
+	return NULL;
+}
+
+static struct err *
+auth_refresh_tokens(struct api_ctx *c, cJSON **response)
+{
+	struct session_tokens t;
+	const char *token =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->body, "refreshToken"));
+	struct err *e = session_refresh(c->db, api_session_settings(c), token, &t);
+
+	if (e != NULL)
+		return e;
+	*response = json_object();
+	cJSON_AddStringToObject(*response, "accessToken", t.access);
+	cJSON_AddStringToObject(*response, "refreshToken", t.refresh);
+	return NULL;
+}
+
+static cJSON *
+auth_success(void)
+{
+	cJSON *o = json_object();
+
+	cJSON_AddTrueToObject(o, "success");
+	return o;
+}
+
+/* Idempotent: a missing or invalid token is ignored. */
+static struct err *
+auth_logout(struct api_ctx *c, cJSON **response)
+{
+	struct err *e = api_require_session(c);
+
+	if (e == NULL)
+		e = session_delete(c->db, c->session.id);
+	if (e != NULL && e->status == 500) {
+		return e;
+	}
+	err_free(e);
+	*response = auth_success();
+	return NULL;
+}
+
+static struct err *
+auth_impersonate_stop(struct api_ctx *c, cJSON **response)
+{
+	cJSON *imp = cJSON_GetObjectItemCaseSensitive(c->session.data, "impersonatorUserId");
+	struct err *e;
+
+	if (!cJSON_IsString(imp))
+		return err_new("authImpersonate.stopSession.invalid", 400, NULL);
+	cJSON_ReplaceItemInObjectCaseSensitive(c->session.data, "userId",
+	                                       cJSON_CreateString(imp->valuestring));
+	cJSON_DeleteItemFromObjectCaseSensitive(c->session.data, "impersonatorUserId");
+	e = session_update(c->db, &c->session);
+	if (e != NULL)
+		return e;
+	*response = auth_success();
+	return NULL;
+}
+
+static const struct schema auth_refresh_body =
+    SCHEMA_OBJECT(SCHEMA_FIELD("refreshToken", SCHEMA_STRING()));
+
+static const struct api_route routes[] = {
+	{ "GET", "/auth/me", "router.auth.me", auth_me, "tenant", NULL, NULL, NULL },
+	{ "POST", "/auth/refresh-tokens", "router.auth.refreshTokens", auth_refresh_tokens, "none",
+	  NULL, NULL, &auth_refresh_body },
+	{ "POST", "/auth/logout", "router.auth.logout", auth_logout, "none", NULL, NULL, NULL },
+	{ "POST", "/auth/impersonate-stop-session", "router.auth.impersonateStopSession",
+	  auth_impersonate_stop, "bearer", NULL, NULL, NULL },
+};
+
+const struct api_route_group routes_auth = API_ROUTE_GROUP(routes);

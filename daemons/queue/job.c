@@ -1,0 +1,222 @@
+/* Job table statements. All prepared once per connection; values only as parameters. */
+#include "job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fatal.h"
+#include "json.h"
+#include "pg.h"
+#include "timeutil.h"
+
+/* A lease (not a row lock) marks claimed jobs, so a batch can be claimed and completed
+ * in two short statements. SKIP LOCKED keeps concurrent claims apart while the claim
+ * statement runs; afterwards "lockedUntil" does. A dead worker's jobs come back when
+ * their lease ends (at-least-once). */
+static const char job_claim_sql[] =
+    "WITH c AS (UPDATE \"job\" SET \"lockedUntil\" = now() + $2 * interval '1 millisecond', "
+    "\"updatedAt\" = now() WHERE \"id\" IN (SELECT \"id\" FROM \"job\" WHERE NOT \"isComplete\" "
+    "AND \"failedAt\" IS NULL AND \"scheduledAt\" <= now() AND (\"lockedUntil\" IS NULL OR "
+    "\"lockedUntil\" < now()) ORDER BY \"priority\", \"scheduledAt\", \"id\" "
+    "FOR UPDATE SKIP LOCKED LIMIT $1) RETURNING \"id\", \"name\", \"priority\", "
+    "\"retryCount\", \"data\", \"handlerTimeout\", \"scheduledAt\", \"lockedUntil\") "
+    "SELECT \"id\", \"name\", \"priority\", \"retryCount\", \"data\", \"handlerTimeout\", "
+    "\"scheduledAt\", \"lockedUntil\", (extract(epoch FROM \"lockedUntil\") * 1000)::bigint "
+    "FROM c ORDER BY \"priority\", \"scheduledAt\", \"id\"";
+
+static const char job_complete_sql[] =
+    "UPDATE \"job\" SET \"isComplete\" = true, \"updatedAt\" = now(), \"lockedUntil\" = NULL "
+    "WHERE \"id\" = ANY($1::bigint[]) AND \"lockedUntil\" = $2::timestamptz";
+
+static const char job_renew_sql[] =
+    "UPDATE \"job\" SET \"lockedUntil\" = now() + $3 * interval '1 millisecond' "
+    "WHERE \"id\" = ANY($1::bigint[]) AND \"lockedUntil\" = $2::timestamptz "
+    "RETURNING \"lockedUntil\", (extract(epoch FROM \"lockedUntil\") * 1000)::bigint";
+
+static const char job_release_sql[] =
+    "UPDATE \"job\" SET \"lockedUntil\" = NULL "
+    "WHERE \"id\" = ANY($1::bigint[]) AND \"lockedUntil\" = $2::timestamptz";
+
+/* A final failure also sets "isComplete", so a template worker sharing the table does
+ * not pick the job up; "failedAt" tells it apart from a success. */
+static const char job_fail_sql[] =
+    "UPDATE \"job\" SET \"retryCount\" = \"retryCount\" + 1, \"lastError\" = $3, "
+    "\"lockedUntil\" = NULL, \"updatedAt\" = now(), "
+    "\"failedAt\" = CASE WHEN $4::boolean THEN now() END, \"isComplete\" = $4::boolean, "
+    "\"scheduledAt\" = CASE WHEN $4::boolean THEN \"scheduledAt\" "
+    "ELSE now() + $5 * interval '1 millisecond' END "
+    "WHERE \"id\" = $1 AND \"lockedUntil\" = $2::timestamptz";
+
+struct err *
+job_prepare(PGconn *conn)
+{
+	struct err *e;
+
+	if ((e = pg_prepare(conn, "job_claim", job_claim_sql, 2)) != NULL ||
+	    (e = pg_prepare(conn, "job_complete", job_complete_sql, 2)) != NULL ||
+	    (e = pg_prepare(conn, "job_renew", job_renew_sql, 3)) != NULL ||
+	    (e = pg_prepare(conn, "job_release", job_release_sql, 2)) != NULL ||
+	    (e = pg_prepare(conn, "job_fail", job_fail_sql, 5)) != NULL)
+		return e;
+	return NULL;
+}
+
+/* "{1,2,3}" for a bigint[] parameter, in the arena. */
+static char *
+job_id_array(struct arena *a, const int64_t *ids, int n)
+{
+	char *s = arena_alloc(a, (size_t)n * 21 + 3), *p = s;
+
+	*p++ = '{';
+	for (int i = 0; i < n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+static void
+job_json_free(void *p)
+{
+	cJSON_Delete(p);
+}
+
+static void
+job_from_row(struct arena *a, const PGresult *r, int row, struct job *j)
+{
+	const cJSON *type;
+
+	j->id_text = arena_strdup(a, pg_get(r, row, 0));
+	j->id = strtoll(j->id_text, NULL, 10);
+	j->name = arena_strdup(a, pg_get(r, row, 1));
+	j->priority = (int)pg_get_int64(r, row, 2);
+	j->retry_count = pg_get_int64(r, row, 3);
+	j->data = pg_get_json(r, row, 4);
+	if (j->data == NULL)
+		j->data = json_object();
+	arena_defer(a, job_json_free, j->data);
+	j->timeout_ms = pg_is_null(r, row, 5) ? 0 : pg_get_int64(r, row, 5);
+	j->scheduled_at = arena_strdup(a, pg_get(r, row, 6));
+	type = cJSON_GetObjectItemCaseSensitive(j->data, "jobType");
+	j->is_cron = cJSON_IsString(type) && strcmp(type->valuestring, JOB_CRON_TYPE) == 0;
+}
+
+struct err *
+job_claim_batch(PGconn *conn, int limit, int64_t lease_ms, struct arena *a, struct job_batch *b)
+{
+	char lim[16], lease[24];
+	const char *params[2] = { lim, lease };
+	struct err *e = NULL;
+	PGresult *r;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
+	r = pg_query_prepared(conn, "job_claim", 2, params, &e);
+	if (r == NULL)
+		return e;
+	b->n = PQntuples(r);
+	b->jobs = b->n > 0 ? arena_alloc(a, sizeof(struct job) * (size_t)b->n) : NULL;
+	for (int i = 0; i < b->n; i++)
+		job_from_row(a, r, i, &b->jobs[i]);
+	if (b->n > 0) {
+		snprintf(b->lease, sizeof(b->lease), "%s", pg_get(r, 0, 7));
+		b->lease_until_ms = pg_get_int64(r, 0, 8);
+	}
+	PQclear(r);
+	return NULL;
+}
+
+static struct err *
+job_update_count(PGconn *conn, const char *stmt, int n, const char *const *params, int *count)
+{
+	struct err *e = NULL;
+	PGresult *r = pg_query_prepared(conn, stmt, n, params, &e);
+
+	if (r == NULL)
+		return e;
+	if (count != NULL)
+		*count = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return NULL;
+}
+
+struct err *
+job_complete(PGconn *conn, const int64_t *ids, int n, const char *lease, int *done)
+{
+	struct arena *a = arena_new();
+	const char *params[2] = { job_id_array(a, ids, n), lease };
+	struct err *e = job_update_count(conn, "job_complete", 2, params, done);
+
+	arena_free(a);
+	return e;
+}
+
+struct err *
+job_renew(PGconn *conn, const int64_t *ids, int n, int64_t lease_ms, struct job_batch *b,
+          int *kept)
+{
+	struct arena *a = arena_new();
+	char ms[24];
+	const char *params[3] = { job_id_array(a, ids, n), b->lease, ms };
+	struct err *e = NULL;
+	PGresult *r;
+
+	snprintf(ms, sizeof(ms), "%lld", (long long)lease_ms);
+	r = pg_query_prepared(conn, "job_renew", 3, params, &e);
+	arena_free(a);
+	if (r == NULL)
+		return e;
+	*kept = PQntuples(r);
+	if (*kept > 0) {
+		snprintf(b->lease, sizeof(b->lease), "%s", pg_get(r, 0, 0));
+		b->lease_until_ms = pg_get_int64(r, 0, 1);
+	}
+	PQclear(r);
+	return NULL;
+}
+
+struct err *
+job_release(PGconn *conn, const int64_t *ids, int n, const char *lease)
+{
+	struct arena *a = arena_new();
+	const char *params[2] = { job_id_array(a, ids, n), lease };
+	struct err *e = job_update_count(conn, "job_release", 2, params, NULL);
+
+	arena_free(a);
+	return e;
+}
+
+struct err *
+job_fail(PGconn *conn, const struct job *j, const char *lease, bool final, int64_t delay_ms,
+         const char *error, bool *done)
+{
+	char delay[24];
+	const char *params[5] = { j->id_text, lease, error, final ? "true" : "false", delay };
+	int count = 0;
+	struct err *e;
+
+	snprintf(delay, sizeof(delay), "%lld", (long long)delay_ms);
+	e = job_update_count(conn, "job_fail", 5, params, &count);
+	*done = count == 1;
+	return e;
+}
+
+struct err *
+job_retry_failed(PGconn *conn, const char *name, int64_t *count)
+{
+	const char *params[1] = { name };
+	struct err *e = NULL;
+	PGresult *r = pg_query(conn,
+	                       "UPDATE \"job\" SET \"failedAt\" = NULL, \"isComplete\" = false, "
+	                       "\"retryCount\" = 0, \"lockedUntil\" = NULL, \"scheduledAt\" = now(), "
+	                       "\"updatedAt\" = now() WHERE \"failedAt\" IS NOT NULL "
+	                       "AND ($1::text IS NULL OR \"name\" = $1)",
+	                       1, params, &e);
+
+	if (r == NULL)
+		return e;
+	*count = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return NULL;
+}

@@ -1,0 +1,34 @@
+/* A signed-in user's password login (seed-api §6.8): list emails, update password,
+ * update email (re-verification), per-tenant email uniqueness and revoking sessions. */
+#ifndef AUTH_PASSWORD_ACCOUNT_H
+#define AUTH_PASSWORD_ACCOUNT_H
+
+#include <cjson/cJSON.h>
+
+#include "authctx.h"
+#include "err.h"
+
+/* {emails: [{email, isVerified, verifiedAt?, createdAt}]} (zero or one entry). */
+struct err *password_account_list_emails(const struct authctx *ctx, const char *user_id,
+                                         cJSON **out);
+
+/* New argon2id hash, every session of the user deleted, passwordUpdated enqueued
+ * (own transaction; the hash is computed before it starts). */
+struct err *password_account_update_password(const struct authctx *ctx, const char *user_id,
+                                             const char *password);
+
+/* New email, unverified, a verify token, every session deleted, emailUpdated
+ * enqueued; 400 authPasswordBased.checkUnique.duplicateEmail rolls it all back. */
+struct err *password_account_update_email(const struct authctx *ctx, const char *user_id,
+                                          const char *email);
+
+/* In the caller's transaction: 400 authPasswordBased.checkUnique.duplicateEmail when
+ * another non-deleted user sharing a tenant with user_id has this password email.
+ * Serialised per email with a transaction advisory lock. */
+struct err *password_account_check_unique(const struct authctx *ctx, const char *user_id,
+                                          const char *email);
+
+/* Delete every session of the user (tokens and devices cascade). */
+struct err *password_account_revoke_sessions(const struct authctx *ctx, const char *user_id);
+
+#endif

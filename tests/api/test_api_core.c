@@ -1,0 +1,244 @@
+/* Black-box: the HTTP core. Health, 404 and the error body, request log lines,
+ * security and CORS headers, preflight, limits (413 body, 431 header), PATCH/OPTIONS,
+ * body parsing and validation errors with nested paths. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "thttp.h"
+
+static struct tapi api;
+
+static void
+setup(void)
+{
+	const char *env[] = { "PLATFORM_API_MAX_BODY_BYTES=2048",
+		              "PLATFORM_API_MAX_HEADER_BYTES=2048", NULL };
+
+	tapi_start(&api, env);
+}
+
+static void
+teardown(void)
+{
+	ck_assert_int_eq(tapi_stop(&api), 0);
+}
+
+static const char *
+jstr(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+START_TEST(health_any_method)
+{
+	struct thttp_response r;
+
+	ck_assert_int_eq(thttp_full(&api, "GET", "/_health", NULL, NULL, &r), 200);
+	ck_assert_str_eq(r.body, "");
+	thttp_response_free(&r);
+	ck_assert_int_eq(thttp_full(&api, "POST", "/_health", NULL, "{}", &r), 200);
+	thttp_response_free(&r);
+}
+END_TEST
+
+START_TEST(not_found_error_body_and_log)
+{
+	struct thttp_response r;
+	char rid[64], needle[128];
+
+	ck_assert_int_eq(thttp_full(&api, "GET", "/does/not/exist", NULL, NULL, &r), 404);
+	ck_assert_ptr_nonnull(r.json);
+	ck_assert_str_eq(jstr(r.json, "key"), "error.server.notFound");
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "status")->valueint, 404);
+	ck_assert(cJSON_IsObject(cJSON_GetObjectItem(r.json, "info")));
+	ck_assert_str_eq(jstr(r.json, "type"), "api_error");
+	snprintf(rid, sizeof(rid), "%s", jstr(r.json, "requestId"));
+	ck_assert_int_eq((int)strlen(rid), 36);
+	thttp_response_free(&r);
+	/* one NDJSON request line with the request id and the status */
+	snprintf(needle, sizeof(needle), "\"requestId\":\"%s\"", rid);
+	ck_assert(tapi_log_contains(&api, needle));
+	ck_assert(tapi_log_contains(&api, "\"status\":404"));
+	/* known path, wrong method: also 404 (no 405) */
+	ck_assert_int_eq(thttp_full(&api, "DELETE", "/auth/me", NULL, NULL, &r), 404);
+	thttp_response_free(&r);
+	/* PATCH and OPTIONS reach the router (evhttp would say 501) */
+	ck_assert_int_eq(thttp_full(&api, "PATCH", "/x", NULL, "{}", &r), 404);
+	ck_assert_str_eq(jstr(r.json, "key"), "error.server.notFound");
+	thttp_response_free(&r);
+	ck_assert_int_eq(thttp_full(&api, "OPTIONS", "/auth/me", NULL, NULL, &r), 404);
+	thttp_response_free(&r);
+}
+END_TEST
+
+START_TEST(request_log_has_route_name)
+{
+	cJSON *j = NULL;
+
+	ck_assert_int_eq(thttp_json(&api, "GET", "/multitenant/current", NULL, NULL, &j), 200);
+	cJSON_Delete(j);
+	ck_assert(tapi_log_contains(&api, "\"eventName\":\"router.multitenant.current\""));
+	ck_assert(tapi_log_contains(&api, "\"type\":\"http\""));
+	ck_assert(tapi_log_contains(&api, "\"duration\":"));
+}
+END_TEST
+
+START_TEST(security_headers)
+{
+	struct thttp_response r;
+	char v[256];
+
+	thttp_full(&api, "GET", "/multitenant/current", NULL, NULL, &r);
+	ck_assert(thttp_header(&r, "Strict-Transport-Security", v, sizeof(v)));
+	ck_assert_str_eq(v, "max-age=5184000; includeSubDomains");
+	ck_assert(thttp_header(&r, "X-DNS-Prefetch-Control", v, sizeof(v)));
+	ck_assert_str_eq(v, "off");
+	ck_assert(thttp_header(&r, "Vary", v, sizeof(v)));
+	ck_assert_str_eq(v, "Origin");
+	ck_assert(!thttp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+	thttp_response_free(&r);
+}
+END_TEST
+
+START_TEST(cors_allowed_and_preflight)
+{
+	struct thttp_response r;
+	char v[256];
+	const char *ok[] = { "Origin: https://scaffold.acc.lightbase.nl",
+		             "x-lpc-tenant-origin: scaffold.acc.lightbase.nl", NULL };
+	const char *local[] = { "Origin: http://localhost:5173",
+		                "x-lpc-tenant-origin: scaffold.acc.lightbase.nl", NULL };
+	const char *bad[] = { "Origin: https://evil.example", NULL };
+	const char *pre[] = { "Origin: https://scaffold.acc.lightbase.nl",
+		              "Access-Control-Request-Method: POST",
+		              "Access-Control-Request-Headers: authorization,content-type", NULL };
+
+	ck_assert_int_eq(thttp_full(&api, "GET", "/multitenant/current", ok, NULL, &r), 200);
+	ck_assert(thttp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+	ck_assert_str_eq(v, "https://scaffold.acc.lightbase.nl");
+	ck_assert(thttp_header(&r, "Access-Control-Allow-Credentials", v, sizeof(v)));
+	ck_assert_str_eq(v, "true");
+	thttp_response_free(&r);
+	/* acceptance: any http://localhost:<port> */
+	ck_assert_int_eq(thttp_full(&api, "GET", "/multitenant/current", local, NULL, &r), 200);
+	ck_assert(thttp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+	ck_assert_str_eq(v, "http://localhost:5173");
+	thttp_response_free(&r);
+	/* not allowed: no CORS headers, request still served (then fails tenant lookup) */
+	thttp_full(&api, "GET", "/feature-flag/current", bad, NULL, &r);
+	ck_assert(!thttp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+	thttp_response_free(&r);
+	/* preflight */
+	ck_assert_int_eq(thttp_full(&api, "OPTIONS", "/auth/me", pre, NULL, &r), 204);
+	ck_assert(thttp_header(&r, "Access-Control-Max-Age", v, sizeof(v)));
+	ck_assert_str_eq(v, "7200");
+	ck_assert(thttp_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)));
+	ck_assert_str_eq(v, "GET,PUT,POST,PATCH,DELETE,HEAD,OPTIONS");
+	ck_assert(thttp_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)));
+	ck_assert_str_eq(v, "authorization,content-type");
+	thttp_response_free(&r);
+}
+END_TEST
+
+START_TEST(oversize_body_413)
+{
+	char *body = malloc(4096);
+	struct thttp_response r;
+
+	memset(body, ' ', 4095);
+	body[0] = '{';
+	body[4093] = '}';
+	body[4095] = '\0';
+	ck_assert_int_eq(thttp_full(&api, "POST", "/auth/refresh-tokens", NULL, body, &r), 413);
+	ck_assert_str_eq(jstr(r.json, "key"), "error.server.maxFieldSize");
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "status")->valueint, 413);
+	thttp_response_free(&r);
+	free(body);
+	/* the daemon still answers */
+	ck_assert_int_eq(thttp_full(&api, "GET", "/_health", NULL, NULL, &r), 200);
+	thttp_response_free(&r);
+}
+END_TEST
+
+START_TEST(oversize_header_431)
+{
+	char *big = malloc(3000);
+	const char *h[] = { big, NULL };
+	struct thttp_response r;
+
+	memset(big, 'a', 2999);
+	memcpy(big, "X-Big: ", 7);
+	big[2999] = '\0';
+	ck_assert_int_eq(thttp_full(&api, "GET", "/multitenant/current", h, NULL, &r), 431);
+	ck_assert_str_eq(jstr(r.json, "key"), "error.server.headersTooLarge");
+	thttp_response_free(&r);
+	free(big);
+}
+END_TEST
+
+START_TEST(body_parse_and_validation)
+{
+	cJSON *j = NULL, *info;
+
+	/* malformed JSON */
+	ck_assert_int_eq(thttp_json(&api, "POST", "/auth/refresh-tokens", NULL, "{bad", &j), 400);
+	ck_assert_str_eq(jstr(j, "key"), "error.server.unsupportedBodyFormat");
+	/* no body at all */
+	ck_assert_int_eq(thttp_json(&api, "POST", "/auth/refresh-tokens", NULL, NULL, &j), 400);
+	ck_assert_str_eq(jstr(j, "key"), "validator.error");
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "info"), "$"), "key"),
+	                 "validator.undefined");
+	/* nested paths, strict keys, lengths, enums */
+	ck_assert_int_eq(thttp_json(&api, "POST", "/auth/anonymous-based/login", NULL,
+	                            "{\"token\":\"short\",\"device\":{\"platform\":\"pc\","
+	                            "\"webPushInformation\":{\"endpoint\":\"e\",\"keys\":{\"auth\":"
+	                            "\"\"}}},\"other\":true}",
+	                            &j),
+	                 400);
+	ck_assert_str_eq(jstr(j, "key"), "validator.error");
+	info = cJSON_GetObjectItem(j, "info");
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(info, "$.token"), "key"), "validator.length");
+	ck_assert_int_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(info, "$.token"), "minLength")->valueint, 40);
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(info, "$.device.platform"), "key"),
+	                 "validator.oneOf");
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(info, "$.device.name"), "key"),
+	                 "validator.undefined");
+	ck_assert_str_eq(
+	    jstr(cJSON_GetObjectItem(info, "$.device.webPushInformation.keys.p256dh"), "key"),
+	    "validator.undefined");
+	ck_assert_str_eq(
+	    jstr(cJSON_GetObjectItem(info, "$.device.webPushInformation.keys.auth"), "key"),
+	    "validator.length");
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(info, "$"), "key"), "validator.keys");
+	/* a query schema: int out of range */
+	ck_assert_int_eq(thttp_json(&api, "GET", "/_dev/sleep?ms=99999999", NULL, NULL, &j), 400);
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "info"), "$.ms"), "key"),
+	                 "validator.range");
+	cJSON_Delete(j);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("api-core");
+	TCase *tc = tcase_create("api-core");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, health_any_method);
+	tcase_add_test(tc, not_found_error_body_and_log);
+	tcase_add_test(tc, request_log_has_route_name);
+	tcase_add_test(tc, security_headers);
+	tcase_add_test(tc, cors_allowed_and_preflight);
+	tcase_add_test(tc, oversize_body_413);
+	tcase_add_test(tc, oversize_header_431);
+	tcase_add_test(tc, body_parse_and_validation);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TAPI_MAIN(suite)

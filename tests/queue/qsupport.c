@@ -1,0 +1,249 @@
+/* Queue test support implementation. */
+#include "qsupport.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct qs qs;
+
+static void
+qs_cleanup(void)
+{
+	char cmd[300];
+
+	for (int i = 0; i < qs.npids; i++)
+		if (qs.pids[i] > 0) {
+			kill(qs.pids[i], SIGKILL);
+			waitpid(qs.pids[i], NULL, 0);
+		}
+	qs.npids = 0;
+	if (qs.conn != NULL)
+		PQfinish(qs.conn);
+	qs.conn = NULL;
+	if (qs.db != NULL)
+		tsupport_db_drop(qs.db);
+	free(qs.db);
+	qs.db = NULL;
+	if (qs.tmp[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", qs.tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "qsupport: could not remove %s\n", qs.tmp);
+	}
+	qs.tmp[0] = '\0';
+}
+
+static int
+qs_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+qs_migrate(PGconn *conn)
+{
+	char dir[512], *names[64], path[1024];
+	const char *root = getenv("TEST_SOURCE_ROOT");
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/migrations", root != NULL ? root : ".");
+	d = opendir(dir);
+	if (d == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL && n < 64)
+		if (strlen(de->d_name) > 4 && strcmp(de->d_name + strlen(de->d_name) - 4, ".sql") == 0)
+			names[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(names[0]), qs_cmp);
+	for (int i = 0; i < n; i++) {
+		char *sql;
+		PGresult *r;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		sql = tsupport_read_file(path);
+		r = PQexec(conn, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "qsupport: %s: %s", names[i], PQresultErrorMessage(r));
+			abort();
+		}
+		PQclear(r);
+		free(sql);
+		free(names[i]);
+	}
+}
+
+void
+qs_setup(void)
+{
+	char *mail;
+
+	tsupport_require_pg();
+	memset(&qs, 0, sizeof(qs));
+	atexit(qs_cleanup);
+	snprintf(qs.tmp, sizeof(qs.tmp), "/tmp/queue-test-XXXXXX");
+	if (mkdtemp(qs.tmp) == NULL)
+		abort();
+	qs.db = tsupport_db_create("queue");
+	qs.conn = tsupport_db_connect(qs.db);
+	PQclear(PQexec(qs.conn, "SET client_min_messages = warning"));
+	qs_migrate(qs.conn);
+	qs_exec("CREATE TABLE \"queueTestRecord\" (\"seq\" bigserial PRIMARY KEY, \"jobId\" bigint, "
+	        "\"name\" text, \"scheduledAt\" timestamptz, \"attempt\" int, \"tag\" text, "
+	        "\"pid\" int, \"at\" timestamptz NOT NULL DEFAULT clock_timestamp())");
+	tsupport_env_for_db(qs.db);
+	setenv("PLATFORM_QUEUE_POLL_INTERVAL_MS", "100", 1);
+	setenv("PLATFORM_QUEUE_CRON", "false", 1);
+	setenv("PLATFORM_QUEUE_PARALLEL", "1", 1);
+	setenv("PLATFORM_MAIL_TRANSPORT", "eml", 1);
+	mail = qs_path("mail");
+	setenv("PLATFORM_MAIL_DIR", mail, 1);
+	free(mail);
+	mail = malloc(1024);
+	snprintf(mail, 1024, "%s/conf/mail", getenv("TEST_SOURCE_ROOT"));
+	setenv("PLATFORM_MAIL_TEMPLATE_DIR", mail, 1);
+	free(mail);
+	unsetenv("NOTIFY_SOCKET");
+}
+
+char *
+qs_path(const char *name)
+{
+	char *p = malloc(strlen(qs.tmp) + strlen(name) + 2);
+
+	sprintf(p, "%s/%s", qs.tmp, name);
+	return p;
+}
+
+pid_t
+qs_spawn(char *const argv[], const char *logname)
+{
+	char *log = logname != NULL ? qs_path(logname) : NULL;
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (log != NULL) {
+			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+				close(fd);
+			}
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	free(log);
+	if (qs.npids < (int)(sizeof(qs.pids) / sizeof(qs.pids[0])))
+		qs.pids[qs.npids++] = pid;
+	return pid;
+}
+
+pid_t
+qs_start(const char *logname, const char *arg1, const char *arg2)
+{
+	char *argv[4] = { (char *)tsupport_exe("TEST_QUEUE_EXE"), (char *)arg1, (char *)arg2,
+		          NULL };
+
+	if (arg1 == NULL)
+		argv[1] = NULL;
+	return qs_spawn(argv, logname);
+}
+
+void
+qs_forget(pid_t pid)
+{
+	for (int i = 0; i < qs.npids; i++)
+		if (qs.pids[i] == pid)
+			qs.pids[i] = 0;
+}
+
+int
+qs_wait_exit(pid_t pid, int timeout_ms)
+{
+	int st = tsupport_wait(pid, timeout_ms);
+
+	if (st == -1)
+		return -1;
+	qs_forget(pid);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+int
+qs_stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	return qs_wait_exit(pid, QS_WAIT_MS);
+}
+
+void
+qs_exec(const char *sql)
+{
+	PGresult *r = PQexec(qs.conn, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "qsupport: %s: %s", sql, PQresultErrorMessage(r));
+		abort();
+	}
+	PQclear(r);
+}
+
+long
+qs_scalar(const char *sql)
+{
+	return tsupport_db_scalar(qs.conn, sql);
+}
+
+long
+qs_wait(const char *sql, long expected, bool at_least)
+{
+	long v = -1;
+
+	for (int waited = 0; waited <= QS_WAIT_MS; waited += 50) {
+		v = qs_scalar(sql);
+		if (v == expected || (at_least && v >= expected))
+			return v;
+		tsupport_sleep_ms(50);
+	}
+	return v;
+}
+
+int
+qs_log_count(const char *logname, const char *needle)
+{
+	char *path = qs_path(logname), *text = tsupport_read_file(path);
+	int n = 0;
+
+	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	free(path);
+	return n;
+}
+
+bool
+qs_wait_log(const char *logname, const char *needle)
+{
+	for (int waited = 0; waited <= QS_WAIT_MS; waited += 50) {
+		if (qs_log_count(logname, needle) > 0)
+			return true;
+		tsupport_sleep_ms(50);
+	}
+	return false;
+}

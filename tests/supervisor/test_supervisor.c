@@ -1,0 +1,774 @@
+/* Supervisor tests: platformd and platformctl run for real on a temporary var dir,
+ * supervising svc_helper (a stand-in daemon), the embedded PostgreSQL, and the real
+ * daemons when they are built. One check case per scenario; meson runs each case as
+ * its own test (CK_RUN_CASE). The test process is a subreaper, so every process the
+ * supervisor leaves behind would become our child: the end of each case reaps all
+ * and asserts that nothing is left. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "timeutil.h"
+#include "tsupport.h"
+
+/* The per-case scratch context. */
+struct supt {
+	char dir[40];
+	char var[64];
+	char services[64];
+	char out[64];
+	char trace[64];
+};
+
+static struct supt supt;
+
+static void
+supt_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* services: the table, with every "HELPER" replaced by the helper's path and every
+ * "TRACE" by the trace file. */
+static void
+supt_begin(const char *services)
+{
+	const char *helper = tsupport_exe("TEST_SVC_HELPER_EXE");
+	char *buf = malloc(strlen(services) * 4 + 4096), *o = buf;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	snprintf(supt.dir, sizeof(supt.dir), "/tmp/platformd-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(supt.dir));
+	chmod(supt.dir, 0755); /* the embedded PostgreSQL runs as another user */
+	snprintf(supt.var, sizeof(supt.var), "%s/var", supt.dir);
+	snprintf(supt.services, sizeof(supt.services), "%s/services", supt.dir);
+	snprintf(supt.out, sizeof(supt.out), "%s/out", supt.dir);
+	snprintf(supt.trace, sizeof(supt.trace), "%s/trace", supt.dir);
+	for (const char *p = services; *p != '\0';) {
+		if (strncmp(p, "HELPER", 6) == 0) {
+			o += sprintf(o, "%s", helper);
+			p += 6;
+		} else if (strncmp(p, "TRACE", 5) == 0) {
+			o += sprintf(o, "%s", supt.trace);
+			p += 5;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	supt_write(supt.services, buf);
+	free(buf);
+	setenv("PLATFORM_VAR_DIR", supt.var, 1);
+	setenv("NODE_ENV", "development", 1);
+	setenv("PLATFORM_LOG_FORMAT", "ndjson", 1);
+	unsetenv("PLATFORM_CONFIG");
+	unsetenv("NOTIFY_SOCKET");
+}
+
+/* Run platformctl [--services FILE] args...; output (stdout+stderr) in supt.out. */
+static int
+supt_ctl_v(bool services, const char *first, va_list ap)
+{
+	char *argv[16];
+	int n = 0;
+
+	argv[n++] = (char *)tsupport_exe("TEST_PLATFORMCTL_EXE");
+	if (services) {
+		argv[n++] = "--services";
+		argv[n++] = supt.services;
+	}
+	for (const char *a = first; a != NULL && n < 15; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+	unlink(supt.out);
+	return tsupport_run(argv, supt.out, 90000);
+}
+
+static int
+supt_ctl(const char *first, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, first);
+	rc = supt_ctl_v(true, first, ap);
+	va_end(ap);
+	return rc;
+}
+
+static char *
+supt_output(void)
+{
+	char *s = tsupport_read_file(supt.out);
+
+	return s != NULL ? s : strdup("");
+}
+
+static bool
+supt_contains(const char *needle)
+{
+	char *s = supt_output();
+	bool found = strstr(s, needle) != NULL;
+
+	if (!found)
+		fprintf(stderr, "output without '%s':\n%s\n", needle, s);
+	free(s);
+	return found;
+}
+
+/* status --json, or NULL when platformd is not (yet) answering. */
+static cJSON *
+supt_status_try(void)
+{
+	char *s;
+	cJSON *j;
+
+	supt_ctl("status", "--json", NULL);
+	s = supt_output();
+	j = cJSON_Parse(s);
+	free(s);
+	if (j != NULL && !cJSON_IsTrue(cJSON_GetObjectItem(j, "running"))) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static cJSON *
+supt_status(void)
+{
+	cJSON *j = supt_status_try();
+
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+static cJSON *
+supt_svc(cJSON *st, const char *name)
+{
+	cJSON *svc;
+
+	cJSON_ArrayForEach(
+	    svc,
+	    cJSON_GetObjectItem(
+	        st, "services")) if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(svc, "name")),
+	                                    name) == 0) return svc;
+	ck_abort_msg("no service %s in status", name);
+	return NULL;
+}
+
+static int
+supt_num(cJSON *st, const char *name, const char *field)
+{
+	cJSON *v = cJSON_GetObjectItem(supt_svc(st, name), field);
+
+	return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+static bool
+supt_state_is(cJSON *st, const char *name, const char *state)
+{
+	return strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(supt_svc(st, name), "state")),
+	              state) == 0;
+}
+
+/* Poll status until name is in state with a pid other than old_pid (-1: any). */
+static int64_t
+supt_wait_up(const char *name, int old_pid, int timeout_ms)
+{
+	int64_t t0 = timeutil_monotonic_ms();
+
+	while (timeutil_monotonic_ms() - t0 < timeout_ms) {
+		cJSON *st = supt_status_try();
+		bool ok = st != NULL && supt_state_is(st, name, "up") &&
+		          supt_num(st, name, "pid") != old_pid;
+
+		cJSON_Delete(st);
+		if (ok)
+			return timeutil_monotonic_ms() - t0;
+		tsupport_sleep_ms(10);
+	}
+	return -1;
+}
+
+/* Reap every descendant; fail if something is still alive after timeout_ms. */
+static void
+supt_reap_all(int timeout_ms)
+{
+	int64_t t0 = timeutil_monotonic_ms();
+
+	for (;;) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+		if (pid < 0 && errno == ECHILD)
+			return;
+		if (pid == 0 && timeutil_monotonic_ms() - t0 > timeout_ms) {
+			system("ps -eo pid,ppid,stat,args | grep -v ' Z' | tail -n 20 >&2");
+			ck_abort_msg("processes left behind after stop");
+		}
+		if (pid == 0)
+			tsupport_sleep_ms(20);
+	}
+}
+
+static void
+supt_end(void)
+{
+	char cmd[160];
+
+	supt_ctl("stop", NULL);
+	supt_reap_all(30000);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", supt.dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static bool
+supt_pid_alive(int pid)
+{
+	char path[64], buf[256] = "", *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	return p == NULL || p[2] != 'Z';
+}
+
+static const char supt_basic[] = "one oneshot - HELPER oneshot\n"
+                                 "a notify one HELPER notify a\n"
+                                 "b notify one HELPER notify b\n";
+
+START_TEST(start_status_logs_stop)
+{
+	cJSON *st;
+	int pa, pb, pd;
+	char *log;
+
+	supt_begin(supt_basic);
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	ck_assert(supt_contains("platformctl status"));
+	ck_assert_int_eq(supt_ctl("status", NULL), 0);
+	ck_assert(supt_contains("DAEMON"));
+	ck_assert(supt_contains("RESTARTS"));
+	st = supt_status();
+	ck_assert(supt_state_is(st, "one", "done"));
+	ck_assert(supt_state_is(st, "a", "up"));
+	ck_assert(supt_state_is(st, "b", "up"));
+	pa = supt_num(st, "a", "pid");
+	pb = supt_num(st, "b", "pid");
+	pd = cJSON_GetObjectItem(st, "pid")->valueint;
+	ck_assert_int_gt(pa, 0);
+	ck_assert_int_gt(pb, 0);
+	cJSON_Delete(st);
+	/* a second start sees it running */
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	ck_assert(supt_contains("already running"));
+	/* logs: each daemon's own lines, stdout and stderr */
+	ck_assert_int_eq(supt_ctl("logs", "a", NULL), 0);
+	log = supt_output();
+	ck_assert_ptr_nonnull(strstr(log, "helper a line 0"));
+	ck_assert_ptr_nonnull(strstr(log, "helper a stderr line"));
+	ck_assert_ptr_null(strstr(log, "helper b"));
+	ck_assert_ptr_null(strstr(log, "oneshot"));
+	free(log);
+	ck_assert_int_eq(supt_ctl("logs", "a", "-n", "1", NULL), 0);
+	log = supt_output();
+	ck_assert_ptr_null(strstr(log, "line 0"));
+	free(log);
+	ck_assert_int_eq(supt_ctl("logs", "../etc/passwd", NULL), 64);
+	ck_assert_int_eq(supt_ctl("logs", "nosuch", NULL), 1);
+	/* stop: everything gone */
+	ck_assert_int_eq(supt_ctl("stop", NULL), 0);
+	ck_assert(!supt_pid_alive(pa));
+	ck_assert(!supt_pid_alive(pb));
+	ck_assert(!supt_pid_alive(pd));
+	ck_assert_int_eq(supt_ctl("status", NULL), 3);
+	{
+		char sock[256];
+
+		snprintf(sock, sizeof(sock), "%s/run/platformd.sock", supt.var);
+		ck_assert_int_eq(access(sock, F_OK), -1);
+	}
+	supt_end();
+}
+END_TEST
+
+START_TEST(kill9_restart)
+{
+	cJSON *st;
+	int pa;
+	int64_t ms;
+
+	supt_begin(supt_basic);
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	st = supt_status();
+	pa = supt_num(st, "a", "pid");
+	cJSON_Delete(st);
+	ck_assert_int_eq(kill(pa, SIGKILL), 0);
+	ms = supt_wait_up("a", pa, 30000);
+	ck_assert_int_ge(ms, 0);
+	fprintf(stderr, "# restart after kill -9: up again %lld ms later (status polling)\n",
+	        (long long)ms);
+	st = supt_status();
+	ck_assert_int_eq(supt_num(st, "a", "restarts"), 1);
+	ck_assert_int_eq(supt_num(st, "a", "last_exit"), 128 + SIGKILL);
+	ck_assert_int_eq(supt_num(st, "b", "restarts"), 0);
+	cJSON_Delete(st);
+	ck_assert_int_eq(supt_ctl("status", NULL), 0);
+	supt_end();
+}
+END_TEST
+
+/* Restart delays 100, 200, 400, 800 (cap), 800 ms: the starts recorded by the
+ * crashing helper are never closer than the planned delay. */
+START_TEST(backoff_capped)
+{
+	static const int64_t planned[] = { 100, 200, 400, 800, 800, 800 };
+	int64_t t[8];
+	int n = 0, max_backoff = 0;
+	char *trace, *p;
+	cJSON *st;
+
+	supt_begin("backoff 100 800 10000\n"
+	           "ok notify - HELPER notify ok\n"
+	           "c notify - HELPER crash TRACE\n");
+	/* never ready: start reports the failure after the time-out, platformd goes on */
+	ck_assert_int_ne(supt_ctl("start", "--timeout", "1", NULL), 0);
+	ck_assert(supt_contains("not ready in time"));
+	ck_assert(supt_contains("crashing")); /* the last log lines of c */
+	for (int i = 0; i < 300 && n < 7; i++) {
+		tsupport_sleep_ms(50);
+		trace = tsupport_read_file(supt.trace);
+		n = 0;
+		for (p = trace; p != NULL && n < 8 && (p = strstr(p, "start ")) != NULL; p++)
+			sscanf(p, "start %*d %lld", (long long *)&t[n++]);
+		free(trace);
+	}
+	ck_assert_int_ge(n, 7);
+	for (int i = 1; i < 7; i++) {
+		fprintf(stderr, "# restart %d after %lld ms (planned %lld)\n", i,
+		        (long long)(t[i] - t[i - 1]), (long long)planned[i - 1]);
+		ck_assert_int_ge(t[i] - t[i - 1], planned[i - 1]);
+	}
+	st = supt_status();
+	max_backoff = supt_num(st, "c", "backoff_ms");
+	ck_assert_int_eq(max_backoff, 800);
+	ck_assert_int_ge(supt_num(st, "c", "restarts"), 6);
+	ck_assert(supt_state_is(st, "ok", "up")); /* the others are not disturbed */
+	cJSON_Delete(st);
+	ck_assert_int_eq(supt_ctl("status", NULL), 1);
+	supt_end();
+}
+END_TEST
+
+START_TEST(permanent_exit)
+{
+	char *trace;
+	int starts = 0;
+
+	supt_begin("ok notify - HELPER notify ok\n"
+	           "bad notify ok HELPER exit 78 TRACE\n");
+	ck_assert_int_ne(supt_ctl("start", NULL), 0);
+	ck_assert(supt_contains("bad"));
+	ck_assert(supt_contains("permanent failure"));
+	ck_assert(supt_contains("exiting with 78")); /* its last log lines */
+	tsupport_sleep_ms(500);                      /* a restart would come after 100 ms */
+	trace = tsupport_read_file(supt.trace);
+	for (char *p = trace; p != NULL && (p = strstr(p, "start")) != NULL; p++)
+		starts++;
+	free(trace);
+	ck_assert_int_eq(starts, 1);
+	/* a start failure stops everything */
+	ck_assert_int_eq(supt_ctl("status", NULL), 3);
+	supt_end();
+}
+END_TEST
+
+/* Exit 78 after being ready: marked failed, never restarted, the rest keeps running. */
+START_TEST(permanent_exit_after_start)
+{
+	char *trace;
+	int starts = 0;
+	cJSON *st;
+
+	supt_begin("a notify - HELPER notify a\n"
+	           "late notify - HELPER ready-exit 78 TRACE\n");
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	for (int i = 0; i < 500; i++) {
+		bool failed;
+
+		st = supt_status();
+		failed = supt_state_is(st, "late", "failed");
+		cJSON_Delete(st);
+		if (failed)
+			break;
+		tsupport_sleep_ms(20);
+	}
+	tsupport_sleep_ms(500); /* a restart would come after 100 ms */
+	st = supt_status();
+	ck_assert(supt_state_is(st, "late", "failed"));
+	ck_assert_int_eq(supt_num(st, "late", "last_exit"), 78);
+	ck_assert_int_eq(supt_num(st, "late", "restarts"), 0);
+	ck_assert(supt_state_is(st, "a", "up"));
+	cJSON_Delete(st);
+	trace = tsupport_read_file(supt.trace);
+	for (char *p = trace; p != NULL && (p = strstr(p, "start")) != NULL; p++)
+		starts++;
+	free(trace);
+	ck_assert_int_eq(starts, 1);
+	ck_assert_int_eq(supt_ctl("status", NULL), 1); /* not all up */
+	supt_end();
+}
+END_TEST
+
+static void
+supt_check_rotated(const char *path, long *prev, int *files)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	struct stat sb;
+
+	if (f == NULL)
+		return;
+	(*files)++;
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_le(sb.st_size, 4096);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		long seq;
+
+		if (strncmp(line, "stopping", 8) == 0)
+			continue;
+		ck_assert_int_eq(strlen(line), 100);
+		ck_assert_int_eq(sscanf(line, "L%ld ", &seq), 1);
+		for (int i = 8; i < 99; i++)
+			ck_assert_int_eq(line[i], 'x');
+		ck_assert_int_eq(line[99], '\n');
+		if (*prev >= 0)
+			ck_assert_int_eq(seq, *prev + 1);
+		*prev = seq;
+	}
+	fclose(f);
+}
+
+START_TEST(rotation_whole_lines)
+{
+	char path[256];
+	long prev = -1;
+	int files = 0;
+
+	setenv("PLATFORM_SUPERVISOR_LOG_MAX_BYTES", "4096", 1);
+	setenv("PLATFORM_SUPERVISOR_LOG_KEEP", "2", 1);
+	supt_begin("r notify - HELPER lines 500\n");
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	/* oldest first: r.log.2, r.log.1, r.log; the numbering runs on across files */
+	snprintf(path, sizeof(path), "%s/log/r.log.3", supt.var);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	for (int k = 2; k >= 0; k--) {
+		if (k > 0)
+			snprintf(path, sizeof(path), "%s/log/r.log.%d", supt.var, k);
+		else
+			snprintf(path, sizeof(path), "%s/log/r.log", supt.var);
+		supt_check_rotated(path, &prev, &files);
+	}
+	ck_assert_int_eq(files, 3);
+	ck_assert_int_eq(prev, 499);
+	supt_end();
+	unsetenv("PLATFORM_SUPERVISOR_LOG_MAX_BYTES");
+	unsetenv("PLATFORM_SUPERVISOR_LOG_KEEP");
+}
+END_TEST
+
+/* Send raw bytes on the control socket; the reply (up to n-1 bytes) in out. */
+static void
+supt_raw(const void *req, size_t len, bool half_close, char *out, size_t n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t got = 0;
+	ssize_t r;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/platformd.sock", supt.var);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (len > 0)
+		ck_assert_int_eq(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
+	if (half_close)
+		shutdown(fd, SHUT_WR);
+	while (got < n - 1 && (r = read(fd, out + got, n - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(fd);
+}
+
+START_TEST(malformed_control)
+{
+	char reply[512], big[5000], path[96];
+	int fds[20], pd;
+	struct stat sb;
+	cJSON *st;
+
+	supt_begin(supt_basic);
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	st = supt_status();
+	pd = cJSON_GetObjectItem(st, "pid")->valueint;
+	cJSON_Delete(st);
+	snprintf(path, sizeof(path), "%s/run/platformd.sock", supt.var);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	memset(big, 'a', sizeof(big));
+	supt_raw(big, sizeof(big), false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "too long"));
+	supt_raw("\x01\x02\xff\n", 4, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "not printable"));
+	supt_raw("sta\0tus\n", 8, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "not printable"));
+	supt_raw("bogus\n", 6, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "unknown request"));
+	supt_raw("status extra words here\n", 24, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "\"ok\":false"));
+	supt_raw("restart nosuch\n", 15, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "no such daemon"));
+	supt_raw("\n", 1, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "empty request"));
+	supt_raw("stat", 4, true, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "without newline"));
+	supt_raw("", 0, true, reply, sizeof(reply)); /* connect and hang up */
+	/* more idle connections than slots: the extra ones get an error */
+	for (int i = 0; i < 20; i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	tsupport_sleep_ms(200);
+	reply[0] = '\0';
+	ck_assert_int_gt(read(fds[19], reply, sizeof(reply) - 1), 0);
+	ck_assert_ptr_nonnull(strstr(reply, "too many"));
+	for (int i = 0; i < 20; i++)
+		close(fds[i]);
+	tsupport_sleep_ms(300); /* let platformd see the hang-ups */
+	/* still the same platformd, still answering */
+	supt_raw("status\n", 7, false, reply, sizeof(reply));
+	ck_assert_ptr_nonnull(strstr(reply, "\"ok\":true"));
+	st = supt_status();
+	ck_assert_int_eq(cJSON_GetObjectItem(st, "pid")->valueint, pd);
+	cJSON_Delete(st);
+	ck_assert_int_eq(supt_ctl("status", NULL), 0);
+	supt_end();
+}
+END_TEST
+
+/* A daemon that ignores SIGTERM and leaves a grandchild: after the stop time-out both
+ * are killed (process group) and nothing is left. */
+START_TEST(stop_kills_stubborn)
+{
+	char *trace;
+	int gc = 0;
+	int64_t t0;
+
+	setenv("PLATFORM_SUPERVISOR_STOP_TIMEOUT_S", "1", 1);
+	supt_begin("s notify - HELPER stubborn TRACE\n"
+	           "a notify s HELPER notify a\n");
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	trace = tsupport_read_file(supt.trace);
+	ck_assert_ptr_nonnull(trace);
+	ck_assert_int_eq(sscanf(trace, "grandchild %d", &gc), 1);
+	free(trace);
+	ck_assert(supt_pid_alive(gc));
+	t0 = timeutil_monotonic_ms();
+	ck_assert_int_eq(supt_ctl("stop", NULL), 0);
+	fprintf(stderr, "# stop with a stubborn daemon took %lld ms\n",
+	        (long long)(timeutil_monotonic_ms() - t0));
+	supt_reap_all(10000);
+	ck_assert(!supt_pid_alive(gc));
+	ck_assert_int_ge(timeutil_monotonic_ms() - t0, 1000); /* it waited for the time-out */
+	supt_end();
+	unsetenv("PLATFORM_SUPERVISOR_STOP_TIMEOUT_S");
+}
+END_TEST
+
+START_TEST(restart_one)
+{
+	cJSON *st;
+	int pa, pb;
+
+	supt_begin(supt_basic);
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	st = supt_status();
+	pa = supt_num(st, "a", "pid");
+	pb = supt_num(st, "b", "pid");
+	cJSON_Delete(st);
+	ck_assert_int_eq(supt_ctl("restart", "a", NULL), 0);
+	st = supt_status();
+	ck_assert_int_ne(supt_num(st, "a", "pid"), pa);
+	ck_assert_int_eq(supt_num(st, "b", "pid"), pb);
+	ck_assert_int_eq(supt_num(st, "a", "restarts"), 1);
+	ck_assert_int_eq(supt_num(st, "a", "last_exit"), 0); /* it stopped cleanly */
+	cJSON_Delete(st);
+	ck_assert_int_eq(supt_ctl("restart", "nosuch", NULL), 1);
+	ck_assert(supt_contains("no such daemon"));
+	/* restart all: the oneshot runs again, everything gets a new pid */
+	ck_assert_int_eq(supt_ctl("restart", NULL), 0);
+	st = supt_status();
+	ck_assert_int_eq(supt_num(st, "one", "restarts"), 1);
+	ck_assert_int_ne(supt_num(st, "b", "pid"), pb);
+	cJSON_Delete(st);
+	supt_end();
+}
+END_TEST
+
+/* platformd in the foreground (as under another supervisor): SIGTERM stops all in
+ * reverse dependency order (b before a, which it depends on) and exits 0. */
+START_TEST(sigterm_foreground)
+{
+	char *argv[] = { (char *)tsupport_exe("TEST_PLATFORMD_EXE"), "--services", supt.services,
+		         NULL };
+	char log[256], *text, *stop_all, *b_exit, *a_exit;
+	int status, pa;
+	pid_t pid;
+	cJSON *st;
+
+	supt_begin("a notify - HELPER notify a\n"
+	           "b notify a HELPER notify b\n");
+	pid = tsupport_spawn(argv, NULL);
+	ck_assert_int_ge(supt_wait_up("b", -1, 30000), 0);
+	st = supt_status();
+	pa = supt_num(st, "a", "pid");
+	cJSON_Delete(st);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	status = tsupport_wait(pid, 30000);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert(!supt_pid_alive(pa));
+	snprintf(log, sizeof(log), "%s/log/a.log", supt.var);
+	text = tsupport_read_file(log);
+	ck_assert_ptr_nonnull(strstr(text, "stopping")); /* it got SIGTERM, not SIGKILL */
+	free(text);
+	snprintf(log, sizeof(log), "%s/log/platformd.log", supt.var);
+	text = tsupport_read_file(log);
+	stop_all = strstr(text, "stopping all services");
+	ck_assert_ptr_nonnull(stop_all);
+	b_exit = strstr(stop_all, "\"b (pid");
+	a_exit = strstr(stop_all, "\"a (pid");
+	ck_assert_ptr_nonnull(b_exit);
+	ck_assert_ptr_nonnull(a_exit);
+	ck_assert(b_exit < a_exit);
+	free(text);
+	supt_end();
+}
+END_TEST
+
+START_TEST(bad_services_file)
+{
+	supt_begin("a notify nosuch HELPER notify a\n");
+	ck_assert_int_eq(supt_ctl("start", NULL), 78);
+	ck_assert(supt_contains("dependency 'nosuch'"));
+	ck_assert_int_eq(supt_ctl("frobnicate", NULL), 64);
+	ck_assert_int_eq(supt_ctl("--help", NULL), 0);
+	ck_assert(supt_contains("usage: platformctl"));
+	supt_end();
+}
+END_TEST
+
+/* The embedded PostgreSQL: initdb on first start, supervised postmaster, restarted
+ * after kill -9, stopped with nothing left (backends included). */
+START_TEST(embedded_postgres)
+{
+	char port[16], ci[128];
+	int64_t t0;
+	cJSON *st;
+	int pp;
+
+	snprintf(port, sizeof(port), "%d", tsupport_free_port());
+	setenv("PLATFORM_SUPERVISOR_POSTGRES_PORT", port, 1);
+	supt_begin("postgres embedded -\n"
+	           "app notify postgres HELPER notify app\n");
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	snprintf(ci, sizeof(ci), "host=127.0.0.1 port=%s user=postgres dbname=postgres", port);
+	ck_assert_int_eq(PQping(ci), PQPING_OK);
+	ck_assert_int_eq(supt_ctl("stop", NULL), 0);
+	ck_assert_int_ne(PQping(ci), PQPING_OK);
+	/* cold start with an initialised cluster */
+	t0 = timeutil_monotonic_ms();
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	fprintf(stderr, "# cold start (initialised cluster): %lld ms\n",
+	        (long long)(timeutil_monotonic_ms() - t0));
+	st = supt_status();
+	pp = supt_num(st, "postgres", "pid");
+	cJSON_Delete(st);
+	ck_assert_int_eq(kill(pp, SIGKILL), 0);
+	t0 = timeutil_monotonic_ms();
+	ck_assert_int_ge(supt_wait_up("postgres", pp, 60000), 0);
+	fprintf(stderr, "# postgres back after kill -9: %lld ms\n",
+	        (long long)(timeutil_monotonic_ms() - t0));
+	ck_assert_int_eq(PQping(ci), PQPING_OK);
+	supt_end();
+	unsetenv("PLATFORM_SUPERVISOR_POSTGRES_PORT");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("supervisor");
+	const char *only = getenv("CK_RUN_CASE");
+	SRunner *sr;
+	int failed;
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{ "start_status_logs_stop", start_status_logs_stop },
+		{ "kill9_restart", kill9_restart },
+		{ "backoff_capped", backoff_capped },
+		{ "permanent_exit", permanent_exit },
+		{ "permanent_exit_after_start", permanent_exit_after_start },
+		{ "rotation_whole_lines", rotation_whole_lines },
+		{ "malformed_control", malformed_control },
+		{ "stop_kills_stubborn", stop_kills_stubborn },
+		{ "restart_one", restart_one },
+		{ "sigterm_foreground", sigterm_foreground },
+		{ "bad_services_file", bad_services_file },
+		{ "embedded_postgres", embedded_postgres },
+	};
+
+	if (only != NULL && strcmp(only, "embedded_postgres") == 0 &&
+	    access("/usr/lib/postgresql", F_OK) != 0 && getenv("PG_BIN") == NULL) {
+		fprintf(stderr, "no PostgreSQL server binaries: skipping\n");
+		return TSUPPORT_SKIP;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_set_timeout(tc, 180);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
