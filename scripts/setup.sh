@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(meson ninja-build pkg-config gcc libevent-dev libpq-dev libcjson-dev libssl-dev
       libcurl4-openssl-dev check libargon2-dev libcrypt-dev postgresql postgresql-client
-      python3 python3-aiosmtpd curl wrk clang-format)
+      python3 python3-aiosmtpd curl wrk clang-format systemd)
 
 missing=()
 for p in "${PKGS[@]}"; do

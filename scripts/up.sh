@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# up.sh: the README's first command. Installs what is missing, builds, starts the
-# embedded default (a local PostgreSQL cluster under var/pg on port 54329, files under
-# var/files, mails as .eml under var/mail), migrates it and runs the platform.
+# up.sh: the README's first command. Installs what is missing, builds, and starts the
+# embedded default under the supervisor: platformd runs a local PostgreSQL cluster in
+# var/pg (port 54329, created on first start), the migrations, the api and the queue,
+# each with its log in var/log/<daemon>.log; files go to var/files, mails to var/mail
+# as .eml. It returns once everything is ready; platformctl status|logs|stop from there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -10,23 +12,21 @@ root=$PWD
 
 scripts/setup.sh
 mkdir -p var var/files var/mail var/log var/run
-port=${PLATFORM_SUPERVISOR_POSTGRES_PORT:-54329}
-pgdir=$(pg_cluster_dir "$root/var/pg")
-scripts/pgcluster.sh start "$pgdir" "$port" >/dev/null
-
-# A random signing key on first start, kept in var/ (never in the repository).
-if [ ! -s var/app_keys ]; then
-  head -c 32 /dev/urandom | base64 | tr -d '\n=+/' > var/app_keys
-  chmod 600 var/app_keys
-fi
-export APP_KEYS=${APP_KEYS:-$(cat var/app_keys)}
+ctl=build/daemons/platformd/platformctl
 export NODE_ENV=${NODE_ENV:-development}
-export POSTGRES_HOST=${POSTGRES_HOST:-127.0.0.1:$port}
-export POSTGRES_USER=${POSTGRES_USER:-postgres}
-export PLATFORM_DB_SSLMODE=${PLATFORM_DB_SSLMODE:-disable}
 export PLATFORM_CONFIG=${PLATFORM_CONFIG:-$root/conf/platform.conf}
 
-build/daemons/migrate/platform-migrate
-echo "up: PostgreSQL on 127.0.0.1:$port (data in var/pg), API on http://127.0.0.1:${PORT:-3000}" >&2
-echo "up: try: curl http://127.0.0.1:${PORT:-3000}/_health   (Ctrl-C stops the api)" >&2
-exec build/daemons/api/platform-api
+if "$ctl" status >/dev/null 2>&1; then
+  echo "up: already running" >&2
+  exec "$ctl" status
+fi
+# As root the cluster runs as the postgres user, which may not reach this checkout:
+# then var/pg is a symlink to a directory under /tmp (scripts/env.sh).
+pgdir=$(pg_cluster_dir "$root/var/pg")
+# A server left running by an older up.sh (pg_ctl) or a killed platformd holds the
+# data directory; stop it so that platformd can supervise its own.
+if [ -f "$pgdir/data/postmaster.pid" ]; then
+  scripts/pgcluster.sh stop "$pgdir" >/dev/null 2>&1 || true
+fi
+"$ctl" start
+echo "up: platformd supervises postgres, migrate, api and queue (data in var/)" >&2

@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "pgembed.h"
 
 static void
-child_exec(const struct svc_def *def, const char *notify_path, int out)
+child_exec(const struct svc_def *def, const char *notify_path, int out, pid_t parent)
 {
 	sigset_t none;
 	int devnull = open("/dev/null", O_RDONLY);
@@ -39,6 +40,12 @@ child_exec(const struct svc_def *def, const char *notify_path, int out)
 		        strerror(errno));
 		_exit(127);
 	}
+	/* If platformd dies (even by SIGKILL), its daemons are told to stop instead of
+	 * lingering and holding ports and data directories. Set after the user switch,
+	 * which clears it; the getppid check covers a parent that died before. */
+	prctl(PR_SET_PDEATHSIG, def->stop_signal);
+	if (getppid() != parent)
+		_exit(1);
 	execv(def->argv[0], def->argv);
 	dprintf(STDERR_FILENO, "platformd: cannot run %s: %s\n", def->argv[0], strerror(errno));
 	_exit(127);
@@ -48,7 +55,7 @@ pid_t
 child_spawn(const struct svc_def *def, const char *notify_path, int *out_fd)
 {
 	int p[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
@@ -59,7 +66,7 @@ child_spawn(const struct svc_def *def, const char *notify_path, int *out_fd)
 		return -1;
 	}
 	if (pid == 0)
-		child_exec(def, notify_path, p[1]); /* dup2 clears CLOEXEC on 1 and 2 */
+		child_exec(def, notify_path, p[1], parent); /* dup2 clears CLOEXEC on 1, 2 */
 	setpgid(pid, pid); /* also here, so a signal right after fork reaches the group */
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);

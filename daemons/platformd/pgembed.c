@@ -61,8 +61,20 @@ char *
 pgembed_datadir(const char *var_dir)
 {
 	size_t n = strlen(var_dir) + sizeof("/pg/data");
-	char *p = xmalloc(n);
+	char *p = xmalloc(n), *real;
 
+	snprintf(p, n, "%s/pg", var_dir);
+	/* var/pg may be a symlink to /tmp (scripts/env.sh) when the postgres user cannot
+	 * traverse the checkout: hand the server the resolved path. */
+	real = realpath(p, NULL);
+	if (real != NULL) {
+		free(p);
+		n = strlen(real) + sizeof("/data");
+		p = xmalloc(n);
+		snprintf(p, n, "%s/data", real);
+		free(real);
+		return p;
+	}
 	snprintf(p, n, "%s/pg/data", var_dir);
 	return p;
 }

@@ -45,6 +45,7 @@ struct ctl {
 	char *sock;
 	const char *config;
 	const char *services;
+	const char *argv0; /* how the user ran us, for the hints */
 };
 
 static void
@@ -322,9 +323,9 @@ ctl_print_hints(const struct ctl *c)
 	if (c->services == NULL)
 		printf("\nAPI listening on http://%s:%lld   (try: curl http://%s:%lld/_health)\n",
 		       host, (long long)cfg->api_port, host, (long long)cfg->api_port);
-	printf("status: platformctl status    logs: platformctl logs <daemon> [-f]   "
-	       "(files in %s/log/)\nstop:   platformctl stop\n",
-	       c->sc.var_dir);
+	printf("status: %s status\nlogs:   %s logs <daemon> [-f]   (files in %s/log/)\n"
+	       "stop:   %s stop\n",
+	       c->argv0, c->argv0, c->sc.var_dir, c->argv0);
 }
 
 static void
@@ -489,6 +490,7 @@ main(int argc, char **argv)
 	const char *cmd;
 	int code = -1;
 
+	c.argv0 = argv[0];
 	ctl_parse_globals(&c, argc, argv);
 	argc -= optind;
 	argv += optind;

@@ -199,9 +199,13 @@ sup_spawn(struct sup *s, struct sup_proc *p, int64_t now)
 static void
 sup_signal(struct sup *s, struct sup_proc *p, int64_t now)
 {
+	int64_t timeout = s->stop_timeout_ms;
+
+	if (p->def->stop_timeout_ms > timeout)
+		timeout = p->def->stop_timeout_ms;
 	child_signal(p->pid, p->def->stop_signal);
 	p->state = SUP_STOPPING;
-	p->next_ms = now + s->stop_timeout_ms;
+	p->next_ms = now + timeout;
 }
 
 static void

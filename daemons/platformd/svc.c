@@ -271,6 +271,11 @@ svc_table_builtin(struct svc_table *t, const struct config *cfg, bool embedded_p
 			break;
 		d = svc_table_add(t, rows[i].name, rows[i].kind);
 		d->argv = svc_argv_new((char *[]){ exe }, 1);
+		/* let the daemon's own drain finish before SIGKILL */
+		if (strcmp(rows[i].name, "api") == 0)
+			d->stop_timeout_ms = (cfg->api_shutdown_timeout_s + 5) * 1000;
+		else if (strcmp(rows[i].name, "queue") == 0)
+			d->stop_timeout_ms = (cfg->queue_shutdown_timeout_s + 5) * 1000;
 		if (i == 0 && embedded_pg)
 			d->deps[d->ndeps++] = 0; /* migrate after postgres */
 		else if (i > 0)

@@ -27,9 +27,10 @@ struct svc_def {
 	char **argv;          /* owned, NULL-terminated */
 	size_t deps[SVC_MAX]; /* indices of rows above */
 	size_t ndeps;
-	char *user;      /* run as this user when platformd is root; NULL: unchanged */
-	int stop_signal; /* SIGTERM, or SIGINT for PostgreSQL's fast shutdown */
-	int pg_port;     /* SVC_PGREADY: port on 127.0.0.1 */
+	char *user;              /* run as this user when platformd is root; NULL: unchanged */
+	int stop_signal;         /* SIGTERM, or SIGINT for PostgreSQL's fast shutdown */
+	int64_t stop_timeout_ms; /* SIGKILL after this; 0: supervisor.stop_timeout_s */
+	int pg_port;             /* SVC_PGREADY: port on 127.0.0.1 */
 };
 
 struct svc_table {

@@ -18,7 +18,7 @@ static const char *const cron_months[] = { "jan", "feb", "mar", "apr", "may", "j
 static const char *const cron_days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
 
 static const struct cron_field cron_fields[6] = {
-	{ 0, 59, NULL }, { 0, 59, NULL },         { 0, 23, NULL },
+	{ 0, 59, NULL }, { 0, 59, NULL },        { 0, 23, NULL },
 	{ 1, 31, NULL }, { 1, 12, cron_months }, { 0, 7, cron_days },
 };
 
@@ -102,7 +102,7 @@ cron_shortcut(const char *expr)
 {
 	static const struct {
 		const char *name, *expr;
-	} map[] = { { "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" },
+	} map[] = { { "@yearly", "0 0 1 1 *" },  { "@annually", "0 0 1 1 *" },
 		    { "@monthly", "0 0 1 * *" }, { "@weekly", "0 0 * * 0" },
 		    { "@daily", "0 0 * * *" },   { "@midnight", "0 0 * * *" },
 		    { "@hourly", "0 * * * *" } };

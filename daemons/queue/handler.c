@@ -44,8 +44,9 @@ handler_find(const char *name, bool production)
 {
 	for (size_t i = 0; i < sizeof(handler_table) / sizeof(handler_table[0]); i++)
 		if (strcmp(handler_table[i].name, name) == 0)
-			return (production && (handler_table[i].flags & HANDLER_DEV)) ? NULL
-			                                                               : &handler_table[i];
+			return (production && (handler_table[i].flags & HANDLER_DEV))
+			           ? NULL
+			           : &handler_table[i];
 	return NULL;
 }
 

@@ -18,7 +18,7 @@ static const char job_claim_sql[] =
     "WITH c AS (UPDATE \"job\" SET \"lockedUntil\" = now() + $2 * interval '1 millisecond', "
     "\"updatedAt\" = now() WHERE \"id\" IN (SELECT \"id\" FROM \"job\" WHERE NOT \"isComplete\" "
     "AND \"failedAt\" IS NULL AND \"scheduledAt\" <= now() AND (\"lockedUntil\" IS NULL OR "
-    "\"lockedUntil\" < now()) ORDER BY \"priority\", \"scheduledAt\", \"id\" "
+    "\"lockedUntil\" < now()) ORDER BY \"priority\", \"scheduledAt\" "
     "FOR UPDATE SKIP LOCKED LIMIT $1) RETURNING \"id\", \"name\", \"priority\", "
     "\"retryCount\", \"data\", \"handlerTimeout\", \"scheduledAt\", \"lockedUntil\") "
     "SELECT \"id\", \"name\", \"priority\", \"retryCount\", \"data\", \"handlerTimeout\", "
@@ -153,8 +153,7 @@ job_complete(PGconn *conn, const int64_t *ids, int n, const char *lease, int *do
 }
 
 struct err *
-job_renew(PGconn *conn, const int64_t *ids, int n, int64_t lease_ms, struct job_batch *b,
-          int *kept)
+job_renew(PGconn *conn, const int64_t *ids, int n, int64_t lease_ms, struct job_batch *b, int *kept)
 {
 	struct arena *a = arena_new();
 	char ms[24];
@@ -207,12 +206,13 @@ job_retry_failed(PGconn *conn, const char *name, int64_t *count)
 {
 	const char *params[1] = { name };
 	struct err *e = NULL;
-	PGresult *r = pg_query(conn,
-	                       "UPDATE \"job\" SET \"failedAt\" = NULL, \"isComplete\" = false, "
-	                       "\"retryCount\" = 0, \"lockedUntil\" = NULL, \"scheduledAt\" = now(), "
-	                       "\"updatedAt\" = now() WHERE \"failedAt\" IS NOT NULL "
-	                       "AND ($1::text IS NULL OR \"name\" = $1)",
-	                       1, params, &e);
+	PGresult *r =
+	    pg_query(conn,
+	             "UPDATE \"job\" SET \"failedAt\" = NULL, \"isComplete\" = false, "
+	             "\"retryCount\" = 0, \"lockedUntil\" = NULL, \"scheduledAt\" = now(), "
+	             "\"updatedAt\" = now() WHERE \"failedAt\" IS NOT NULL "
+	             "AND ($1::text IS NULL OR \"name\" = $1)",
+	             1, params, &e);
 
 	if (r == NULL)
 		return e;

@@ -19,8 +19,8 @@ struct job {
 	const char *name;
 	int priority;
 	int64_t retry_count;
-	cJSON *data; /* owned by the batch arena */
-	int64_t timeout_ms; /* "handlerTimeout", or 0 for the default */
+	cJSON *data;              /* owned by the batch arena */
+	int64_t timeout_ms;       /* "handlerTimeout", or 0 for the default */
 	const char *scheduled_at; /* database text form */
 	bool is_cron;
 };
@@ -40,8 +40,7 @@ struct err *job_prepare(PGconn *conn);
 struct err *job_claim_batch(PGconn *conn, int limit, int64_t lease_ms, struct arena *a,
                             struct job_batch *b);
 /* Mark ids (n of them, claimed under lease) complete; *done gets the rows updated. */
-struct err *job_complete(PGconn *conn, const int64_t *ids, int n, const char *lease,
-                         int *done);
+struct err *job_complete(PGconn *conn, const int64_t *ids, int n, const char *lease, int *done);
 /* Extend the lease of ids to now + lease_ms; updates b->lease. *kept gets the count. */
 struct err *job_renew(PGconn *conn, const int64_t *ids, int n, int64_t lease_ms,
                       struct job_batch *b, int *kept);

@@ -74,8 +74,8 @@ mail_jobs_tenant(struct handler_ctx *ctx, const struct job *j, struct mail_jobs_
 	t->name = NULL;
 	if (uuid_normalize(id, uuid)) {
 		const char *params[1] = { uuid };
-		PGresult *r = pg_query(ctx->conn, "SELECT \"name\" FROM \"tenant\" WHERE \"id\" = $1",
-		                       1, params, &e);
+		PGresult *r = pg_query(
+		    ctx->conn, "SELECT \"name\" FROM \"tenant\" WHERE \"id\" = $1", 1, params, &e);
 
 		if (r == NULL)
 			return e;
@@ -148,14 +148,14 @@ mail_jobs_send(struct handler_ctx *ctx, const struct job *j, const struct mail_j
 	char year[16];
 	time_t now = time(NULL);
 	struct tm tm;
-	const char *vars[] = { "tenantName",    t->name,
-		               "publicUrl",     t->public_url,
-		               "link",          link != NULL ? link : "",
-		               "otp",           otp != NULL ? otp : "",
-		               "email",         to,
-		               "newEmail",      new_email != NULL ? new_email : "",
-		               "year",          year,
-		               NULL,            NULL };
+	const char *vars[] = { "tenantName", t->name,
+		               "publicUrl",  t->public_url,
+		               "link",       link != NULL ? link : "",
+		               "otp",        otp != NULL ? otp : "",
+		               "email",      to,
+		               "newEmail",   new_email != NULL ? new_email : "",
+		               "year",       year,
+		               NULL,         NULL };
 	struct mail_message m;
 	const char *where = NULL;
 	struct err *e;

@@ -82,8 +82,7 @@ mail_render_var(const char *const *vars, const char *name, size_t n)
 
 /* Replace {{name}}; an unknown name is an error (a template typo must not ship). */
 static struct err *
-mail_render_fill(struct arena *a, const char *tpl, const char *const *vars, bool html,
-                 char **out)
+mail_render_fill(struct arena *a, const char *tpl, const char *const *vars, bool html, char **out)
 {
 	struct mail_buf b = { a, NULL, 0, 0 };
 	const char *p = tpl, *open;
@@ -112,8 +111,7 @@ mail_render_fill(struct arena *a, const char *tpl, const char *const *vars, bool
 }
 
 static struct err *
-mail_render_read(struct arena *a, const char *dir, const char *name, const char *ext,
-                 char **out)
+mail_render_read(struct arena *a, const char *dir, const char *name, const char *ext, char **out)
 {
 	char *path = arena_printf(a, "%s/%s.%s", dir, name, ext);
 	FILE *f = fopen(path, "rb");
@@ -221,7 +219,8 @@ mail_render_mime(struct arena *a, const struct mail_message *m)
 {
 	struct mail_buf b = { a, NULL, 0, 0 };
 	char date[64], boundary[40], id[40], host[128] = "localhost";
-	const char *enc = mail_render_ascii(m->text) && mail_render_ascii(m->html) ? "7bit" : "8bit";
+	const char *enc =
+	    mail_render_ascii(m->text) && mail_render_ascii(m->html) ? "7bit" : "8bit";
 	time_t now = time(NULL);
 	struct tm tm;
 

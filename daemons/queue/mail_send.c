@@ -119,8 +119,8 @@ mail_send_smtp(struct mail_send *ms, struct arena *a, const struct mail_message 
 {
 	const struct config *cfg = ms->cfg;
 	bool tls = strcmp(cfg->mail_smtp_tls, "tls") == 0;
-	const char *url = arena_printf(a, "%s://%s:%lld", tls ? "smtps" : "smtp", cfg->mail_smtp_host,
-	                               (long long)cfg->mail_smtp_port);
+	const char *url = arena_printf(a, "%s://%s:%lld", tls ? "smtps" : "smtp",
+	                               cfg->mail_smtp_host, (long long)cfg->mail_smtp_port);
 	struct mail_send_reader rd = { mime, strlen(mime), 0 };
 	struct curl_slist *rcpt = curl_slist_append(NULL, mail_send_envelope(a, m->to));
 	CURL *c = curl_easy_init();
@@ -155,7 +155,8 @@ mail_send_smtp(struct mail_send *ms, struct arena *a, const struct mail_message 
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
 	if (rc != CURLE_OK)
-		return err_internal("smtp %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		return err_internal("smtp %s: %s", url,
+		                    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	*where = url;
 	return NULL;
 }

@@ -20,8 +20,7 @@ struct mail_send {
 
 /* Pick the transport (mail.transport; auto = smtp when mail.smtp_host is set). Call
  * curl_global_init before starting threads. Fails when smtp is asked for without a host. */
-struct err *mail_send_init(struct mail_send *ms, const struct config *cfg,
-                           const struct logger *lg);
+struct err *mail_send_init(struct mail_send *ms, const struct config *cfg, const struct logger *lg);
 /* Send (or write) m within timeout_ms. *where gets "smtp://host:port" or the file path. */
 struct err *mail_send_message(struct mail_send *ms, struct arena *a, const struct mail_message *m,
                               int64_t timeout_ms, const char **where);

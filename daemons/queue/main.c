@@ -173,13 +173,15 @@ main_loop(struct queue *q, const sigset_t *sigs)
 				_exit(EXIT_OK);
 			}
 			main_begin_stop(q);
-			stop_deadline = timeutil_monotonic_ms() + q->cfg->queue_shutdown_timeout_s * 1000;
+			stop_deadline =
+			    timeutil_monotonic_ms() + q->cfg->queue_shutdown_timeout_s * 1000;
 		}
 		if (!ready_sent && atomic_load(&q->ready) == q->nworkers) {
 			cJSON *m = json_object();
 
 			cJSON_AddNumberToObject(m, "workers", q->nworkers);
-			cJSON_AddNumberToObject(m, "pollInterval", (double)q->cfg->queue_poll_interval_ms);
+			cJSON_AddNumberToObject(m, "pollInterval",
+			                        (double)q->cfg->queue_poll_interval_ms);
 			main_log(q->lg, LOG_INFO, "Starting queue", m);
 			notify_send("READY=1");
 			ready_sent = true;
@@ -187,7 +189,8 @@ main_loop(struct queue *q, const sigset_t *sigs)
 		if (atomic_load(&q->failures) > 0 && !atomic_load(&q->stopping)) {
 			main_log(q->lg, LOG_ERROR, "A worker lost the database; stopping", NULL);
 			main_begin_stop(q);
-			stop_deadline = timeutil_monotonic_ms() + q->cfg->queue_shutdown_timeout_s * 1000;
+			stop_deadline =
+			    timeutil_monotonic_ms() + q->cfg->queue_shutdown_timeout_s * 1000;
 		}
 		watchdog_check(q);
 		if (atomic_load(&q->running) == 0)

@@ -125,8 +125,9 @@ struct err *
 maint_reset_token_cleanup(struct handler_ctx *ctx, const struct job *j)
 {
 	int64_t removed = 0;
-	struct err *e = maint_exec(
-	    ctx, "DELETE FROM \"passwordLoginReset\" WHERE \"expiresAt\" < now()", 0, NULL, &removed);
+	struct err *e =
+	    maint_exec(ctx, "DELETE FROM \"passwordLoginReset\" WHERE \"expiresAt\" < now()", 0,
+	               NULL, &removed);
 	cJSON *m;
 
 	if (e != NULL)
@@ -177,9 +178,9 @@ maint_last_tokens(const cJSON *tokens, cJSON *out)
 		if (!cJSON_IsString(c))
 			continue;
 		for (int i = 0; i < 4; i++) {
-			const cJSON *pc = pick[i] != NULL
-			                      ? cJSON_GetObjectItemCaseSensitive(pick[i], "createdAt")
-			                      : NULL;
+			const cJSON *pc =
+			    pick[i] != NULL ? cJSON_GetObjectItemCaseSensitive(pick[i], "createdAt")
+			                    : NULL;
 
 			if (pc == NULL || strcmp(c->valuestring, pc->valuestring) > 0) {
 				memmove(&pick[i + 1], &pick[i], sizeof(pick[0]) * (size_t)(3 - i));
@@ -192,10 +193,9 @@ maint_last_tokens(const cJSON *tokens, cJSON *out)
 		cJSON *o = json_object();
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(pick[i], "revokedAt");
 
-		cJSON_AddItemToObject(o, "createdAt",
-		                      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(pick[i],
-		                                                                       "createdAt"),
-		                                      1));
+		cJSON_AddItemToObject(
+		    o, "createdAt",
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(pick[i], "createdAt"), 1));
 		cJSON_AddItemToObject(o, "revokedAt",
 		                      r != NULL ? cJSON_Duplicate(r, 1) : cJSON_CreateNull());
 		cJSON_AddItemToArray(out, o);
@@ -264,7 +264,8 @@ maint_management_purge(struct handler_ctx *ctx, const struct job *j)
 	struct err *e = maint_exec(
 	    ctx,
 	    "DELETE FROM \"user\" u WHERE strpos(u.\"name\", $1) > 0 AND EXISTS (SELECT 1 FROM "
-	    "\"userRole\" ur JOIN \"role\" r ON r.\"id\" = ur.\"role\" WHERE ur.\"user\" = u.\"id\" "
+	    "\"userRole\" ur JOIN \"role\" r ON r.\"id\" = ur.\"role\" WHERE ur.\"user\" = "
+	    "u.\"id\" "
 	    "AND r.\"identifier\" = $2)",
 	    2, params, &removed);
 	cJSON *m;
@@ -287,7 +288,8 @@ maint_file_cleanup(struct handler_ctx *ctx, const struct job *j)
 	struct err *e = maint_exec(
 	    ctx,
 	    "DELETE FROM \"file\" f WHERE f.\"meta\" ? 'transformedFromOriginal' AND NOT EXISTS "
-	    "(SELECT 1 FROM \"file\" o WHERE o.\"id\"::text = f.\"meta\"->>'transformedFromOriginal')",
+	    "(SELECT 1 FROM \"file\" o WHERE o.\"id\"::text = "
+	    "f.\"meta\"->>'transformedFromOriginal')",
 	    0, NULL, &removed);
 	cJSON *m;
 

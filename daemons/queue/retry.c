@@ -6,8 +6,8 @@
 #include "schedule.h"
 
 struct err *
-retry_record_failure(PGconn *conn, const struct config *cfg, const struct job *j,
-                     const char *lease, const char *message, enum retry_outcome *outcome)
+retry_record_failure(PGconn *conn, const struct config *cfg, const struct job *j, const char *lease,
+                     const char *message, enum retry_outcome *outcome)
 {
 	int64_t attempt = j->retry_count + 1;
 	bool final = attempt >= cfg->queue_max_attempts, done = false;

@@ -35,8 +35,7 @@ schedule_name_ok(const char *s)
 }
 
 static struct err *
-schedule_add(struct schedule_entry *e, const char *name, size_t nlen, const char *expr,
-             size_t elen)
+schedule_add(struct schedule_entry *e, const char *name, size_t nlen, const char *expr, size_t elen)
 {
 	char why[128];
 
@@ -135,11 +134,12 @@ schedule_register_one(PGconn *conn, const struct schedule_entry *s, int64_t now_
 	if (PQntuples(r) > 1) {
 		const char *del[2] = { s->name, pg_get(r, 0, 0) };
 
-		e = pg_exec(conn,
-		            "DELETE FROM \"job\" WHERE \"name\" = $1 AND NOT \"isComplete\" AND "
-		            "\"failedAt\" IS NULL AND \"data\"->>'jobType' = 'compas.queue.cronJob' "
-		            "AND \"id\" <> $2::bigint",
-		            2, del);
+		e = pg_exec(
+		    conn,
+		    "DELETE FROM \"job\" WHERE \"name\" = $1 AND NOT \"isComplete\" AND "
+		    "\"failedAt\" IS NULL AND \"data\"->>'jobType' = 'compas.queue.cronJob' "
+		    "AND \"id\" <> $2::bigint",
+		    2, del);
 	} else if (PQntuples(r) == 0) {
 		const char *ins[3] = { s->name, next, NULL };
 
@@ -150,11 +150,12 @@ schedule_register_one(PGconn *conn, const struct schedule_entry *s, int64_t now_
 		text = json_print(data);
 		cJSON_Delete(data);
 		ins[2] = text;
-		e = pg_exec(conn,
-		            "INSERT INTO \"job\" (\"name\", \"priority\", \"scheduledAt\", \"data\", "
-		            "\"isComplete\", \"retryCount\") VALUES ($1, 4, $2::timestamptz, "
-		            "$3::jsonb, false, 0)",
-		            3, ins);
+		e = pg_exec(
+		    conn,
+		    "INSERT INTO \"job\" (\"name\", \"priority\", \"scheduledAt\", \"data\", "
+		    "\"isComplete\", \"retryCount\") VALUES ($1, 4, $2::timestamptz, "
+		    "$3::jsonb, false, 0)",
+		    3, ins);
 		free(text);
 	}
 	PQclear(r);
@@ -193,10 +194,11 @@ schedule_register(PGconn *conn, const struct schedule_entry *s, int n)
 	}
 	e = pg_advisory_xact_lock(conn, SCHEDULE_LOCK_KEY);
 	if (e == NULL)
-		e = pg_exec(conn,
-		            "DELETE FROM \"job\" WHERE NOT \"isComplete\" AND \"data\"->>'jobType' = "
-		            "$1 AND NOT (\"name\" = ANY($2::text[]))",
-		            2, params);
+		e = pg_exec(
+		    conn,
+		    "DELETE FROM \"job\" WHERE NOT \"isComplete\" AND \"data\"->>'jobType' = "
+		    "$1 AND NOT (\"name\" = ANY($2::text[]))",
+		    2, params);
 	for (int i = 0; e == NULL && i < n; i++)
 		e = schedule_register_one(conn, &s[i], now_s);
 	free(names);
@@ -236,7 +238,8 @@ schedule_insert_next(PGconn *conn, const struct job *j)
 	params[3] = text;
 	e = pg_exec(conn,
 	            "INSERT INTO \"job\" (\"name\", \"priority\", \"scheduledAt\", \"data\", "
-	            "\"isComplete\", \"retryCount\") SELECT $1::varchar, $2::int, $3::timestamptz, $4::jsonb, "
+	            "\"isComplete\", \"retryCount\") SELECT $1::varchar, $2::int, $3::timestamptz, "
+	            "$4::jsonb, "
 	            "false, 0 WHERE NOT EXISTS (SELECT 1 FROM \"job\" WHERE \"name\" = $1::varchar "
 	            "AND NOT \"isComplete\" AND \"failedAt\" IS NULL AND \"data\"->>'jobType' = "
 	            "'compas.queue.cronJob' AND \"id\" <> $5::bigint)",

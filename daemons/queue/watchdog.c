@@ -37,10 +37,11 @@ watchdog_fire(struct queue *q, struct worker_slot *s)
 	cJSON_AddStringToObject(m, "type", "job_timeout");
 	cJSON_AddStringToObject(m, "name", j->name);
 	cJSON_AddNumberToObject(m, "timeoutMs", (double)s->timeout_ms);
-	cJSON_AddStringToObject(m, "outcome", e != NULL               ? "unrecorded"
-	                                      : ro == RETRY_LATER  ? "retry"
-	                                      : ro == RETRY_FAILED ? "failed"
-	                                                           : "lease_lost");
+	cJSON_AddStringToObject(m, "outcome",
+	                        e != NULL            ? "unrecorded"
+	                        : ro == RETRY_LATER  ? "retry"
+	                        : ro == RETRY_FAILED ? "failed"
+	                                             : "lease_lost");
 	if (e != NULL)
 		cJSON_AddStringToObject(m, "error", e->message);
 	cJSON_AddStringToObject(m, "message",
@@ -60,7 +61,8 @@ watchdog_check(struct queue *q)
 		struct worker_slot *s = &q->workers[i].slot;
 
 		pthread_mutex_lock(&s->mu);
-		if (s->deadline_ms != 0 && s->job != NULL && now > s->deadline_ms + WATCHDOG_GRACE_MS)
+		if (s->deadline_ms != 0 && s->job != NULL &&
+		    now > s->deadline_ms + WATCHDOG_GRACE_MS)
 			watchdog_fire(q, s);
 		pthread_mutex_unlock(&s->mu);
 	}

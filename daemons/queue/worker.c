@@ -25,7 +25,7 @@ enum worker_outcome {
 	WORKER_ERROR, /* could not even record the failure; the lease brings it back */
 };
 
-static const char *const worker_outcome_names[] = { "ok",     "ok",          "no_handler", "retry",
+static const char *const worker_outcome_names[] = { "ok",     "ok",         "no_handler", "retry",
 	                                            "failed", "lease_lost", "error" };
 
 int64_t
@@ -56,9 +56,14 @@ worker_connect(struct worker *w)
 	}
 	/* default for handlers outside a transaction; those inside get SET LOCAL */
 	snprintf(timeout, sizeof(timeout), "%lld", (long long)cfg->queue_handler_timeout_ms);
+	/* a generic plan of the claim cannot see LIMIT $1 and picks a sequential scan plus
+	 * hash join (100x slower on a large table): always plan with the values */
 	if ((e = pg_exec(conn, "SELECT set_config('statement_timeout', $1, false)", 1, params)) !=
 	        NULL ||
-	    (e = job_prepare(conn)) != NULL || (e = pg_exec(conn, "LISTEN platform_job", 0, NULL))) {
+	    (e = pg_exec(conn, "SELECT set_config('plan_cache_mode', 'force_custom_plan', false)",
+	                 0, NULL)) != NULL ||
+	    (e = job_prepare(conn)) != NULL ||
+	    (e = pg_exec(conn, "LISTEN platform_job", 0, NULL))) {
 		worker_log(w, "worker %d: set-up failed: %s", e);
 		err_free(e);
 		PQfinish(conn);
@@ -188,8 +193,9 @@ worker_failure(struct worker *w, PGconn *conn, const struct job *j, const char *
 		err_free(e);
 		return WORKER_ERROR;
 	}
-	return ro == RETRY_LATER ? WORKER_RETRY : ro == RETRY_FAILED ? WORKER_FAILED
-	                                                             : WORKER_LEASE_LOST;
+	return ro == RETRY_LATER    ? WORKER_RETRY
+	       : ro == RETRY_FAILED ? WORKER_FAILED
+	                            : WORKER_LEASE_LOST;
 }
 
 static enum worker_outcome
@@ -244,9 +250,10 @@ worker_flush(struct worker *w, PGconn *conn, int64_t *done, int *ndone, const ch
 		worker_log(w, "worker %d: completing a batch: %s", e);
 		err_free(e);
 	} else if (count != *ndone) {
-		log_error(w->q->lg, "queue",
-		          "worker %d: %d of %d completed jobs had lost their lease (they run again)",
-		          w->index, *ndone - count, *ndone);
+		log_error(
+		    w->q->lg, "queue",
+		    "worker %d: %d of %d completed jobs had lost their lease (they run again)",
+		    w->index, *ndone - count, *ndone);
 	}
 	*ndone = 0;
 }
@@ -283,7 +290,8 @@ worker_run_batch(struct worker *w, PGconn *conn, struct job_batch *b, struct are
 
 	for (i = 0; i < b->n && !atomic_load(&w->q->stopping); i++) {
 		const struct job *j = &b->jobs[i];
-		int64_t timeout = j->timeout_ms > 0 ? j->timeout_ms : w->q->cfg->queue_handler_timeout_ms;
+		int64_t timeout =
+		    j->timeout_ms > 0 ? j->timeout_ms : w->q->cfg->queue_handler_timeout_ms;
 
 		if (b->lease_until_ms - timeutil_now_ms() < timeout + WORKER_LEASE_MARGIN_MS) {
 			worker_flush(w, conn, done, &ndone, b->lease);

@@ -1,5 +1,5 @@
 /* Password hashing: argon2id for new hashes, bcrypt ($2a$/$2b$) of the template for
- * verification only, and a dummy verification that equalises timing. */
+ * verification only (libxcrypt), and a dummy verification that equalises timing. */
 #include "password.h"
 
 #include <argon2.h>
@@ -54,8 +54,10 @@ password_verify_bcrypt(const char *password, const char *stored)
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)
 		return false;
-	h = crypt_r(password, stored, cd);
-	/* crypt_r returns a string starting with '*' on failure; never equal to stored. */
+	/* crypt_rn (libxcrypt) rather than crypt_r: NULL on failure instead of a "*" string,
+	 * and not replaced by ASan's crypt_r interceptor (which breaks when the linker
+	 * drops libcrypt as unneeded). */
+	h = crypt_rn(password, stored, cd, (int)sizeof(*cd));
 	ok = h != NULL && h[0] == '$' && ct_streq(h, stored);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);

@@ -1,5 +1,5 @@
 /* Password hashing: argon2id (libargon2, encoded form) for new hashes; the template's
- * bcrypt hashes ($2a$/$2b$, via libxcrypt crypt_r) still verify and are upgraded. */
+ * bcrypt hashes ($2a$/$2b$, via libxcrypt crypt_rn) still verify and are upgraded. */
 #ifndef AUTH_PASSWORD_H
 #define AUTH_PASSWORD_H
 

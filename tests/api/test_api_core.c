@@ -1,12 +1,17 @@
 /* Black-box: the HTTP core. Health, 404 and the error body, request log lines,
  * security and CORS headers, preflight, limits (413 body, 431 header), PATCH/OPTIONS,
  * body parsing and validation errors with nested paths. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "thttp.h"
+#include "tsupport.h"
 
 static struct tapi api;
 
@@ -221,6 +226,56 @@ START_TEST(body_parse_and_validation)
 }
 END_TEST
 
+static void
+setup_limited(void)
+{
+	const char *env[] = { "PLATFORM_API_MAX_CONNECTIONS=2", NULL };
+
+	tapi_start(&api, env);
+}
+
+/* A keep-alive connection that sent one request; returns the fd and the status line. */
+static int
+raw_request(int *status)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)api.port) };
+	const char *req = "GET /multitenant/current HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                  "x-lpc-tenant-origin: scaffold.acc.lightbase.nl\r\n\r\n";
+	char buf[2048];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ssize_t n;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (int)strlen(req));
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 12);
+	buf[n] = '\0';
+	*status = atoi(buf + 9);
+	if (*status == 503)
+		ck_assert_ptr_nonnull(strstr(buf, "error.server.tooManyConnections"));
+	return fd;
+}
+
+START_TEST(max_connections_503)
+{
+	int st, a = raw_request(&st), b, c;
+
+	ck_assert_int_eq(st, 200);
+	b = raw_request(&st);
+	ck_assert_int_eq(st, 200);
+	c = raw_request(&st);
+	ck_assert_int_eq(st, 503);
+	close(c);
+	close(a);
+	tsupport_sleep_ms(300); /* let the server see the close */
+	c = raw_request(&st);
+	ck_assert_int_eq(st, 200);
+	close(b);
+	close(c);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -237,6 +292,11 @@ suite(void)
 	tcase_add_test(tc, oversize_body_413);
 	tcase_add_test(tc, oversize_header_431);
 	tcase_add_test(tc, body_parse_and_validation);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("api-limits");
+	tcase_add_unchecked_fixture(tc, setup_limited, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, max_connections_503);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "impersonate.h"
+#include "session.h"
 #include "tadmin.h"
 #include "tsupport.h"
 
@@ -380,6 +382,59 @@ START_TEST(set_active_errors)
 }
 END_TEST
 
+static const char *
+me_string(const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(resp, "session"), key));
+}
+
+/* seed-api §7.5: impersonation is started by library code on a loaded session; the same
+ * token then acts as the target until the stop route. */
+START_TEST(impersonation_start_and_stop)
+{
+	struct session_settings settings = { .signing_key = getenv("APP_KEYS"),
+		                             .access_ttl_s = 600,
+		                             .refresh_ttl_s = 3600,
+		                             .grace_s = 15 };
+	struct session sess = { 0 };
+	char *tenant =
+	    tadmin_value(api.db, "SELECT id::text FROM tenant WHERE name = $1", 1, TADMIN_TENANT);
+	struct err *e;
+
+	ck_assert_ptr_nonnull(settings.signing_key);
+	ck_assert_ptr_null(session_prepare(api.db));
+	e = session_load(api.db, &settings, admin_token, &sess);
+	ck_assert_ptr_null(e);
+	/* Soft-deleted, other-tenant and unknown targets are refused. */
+	e = impersonate_start(api.db, tenant, &sess, ids[DAVE]);
+	ck_assert_str_eq(e->key, "authImpersonate.startSession.invalid");
+	err_free(e);
+	e = impersonate_start(api.db, tenant, &sess, ids[OLGA]);
+	ck_assert_str_eq(e->key, "authImpersonate.startSession.invalid");
+	err_free(e);
+	e = impersonate_start(api.db, tenant, &sess, admin_id);
+	ck_assert_str_eq(e->key, "authImpersonate.startSession.invalid");
+	err_free(e);
+
+	ck_assert_ptr_null(impersonate_start(api.db, tenant, &sess, ids[BOB]));
+	e = impersonate_start(api.db, tenant, &sess, ids[ALICE]);
+	ck_assert_str_eq(e->key, "authImpersonate.startSession.invalid");
+	err_free(e);
+	session_clear(&sess);
+
+	ck_assert_int_eq(tadmin_call(&api, admin_token, "GET", "/auth/me", NULL, &resp), 200);
+	ck_assert_str_eq(me_string("userId"), ids[BOB]);
+	ck_assert_str_eq(me_string("impersonatorUserId"), admin_id);
+	assert_success(
+	    tadmin_call(&api, admin_token, "POST", "/auth/impersonate-stop-session", NULL, &resp));
+	ck_assert_int_eq(tadmin_call(&api, admin_token, "GET", "/auth/me", NULL, &resp), 200);
+	ck_assert_str_eq(me_string("userId"), admin_id);
+	ck_assert_ptr_null(me_string("impersonatorUserId"));
+	free(tenant);
+}
+END_TEST
+
 static Suite *
 user_admin_suite(void)
 {
@@ -396,6 +451,7 @@ user_admin_suite(void)
 	tcase_add_test(tc, soft_delete_revokes_sessions);
 	tcase_add_test(tc, soft_deleted_user_gets_401);
 	tcase_add_test(tc, set_active_errors);
+	tcase_add_test(tc, impersonation_start_and_stop);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1049,7 +1049,10 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tsupport_require_pg();
+	if (getenv("TEST_PG_HOST") == NULL || getenv("TEST_PG_PORT") == NULL) {
+		printf("1..0 # SKIP TEST_PG_HOST/TEST_PG_PORT not set\n"); /* meson: skipped */
+		return 0;
+	}
 	sr = srunner_create(migrate_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -1,9 +1,11 @@
 /* Unit tests for the migration runner's pure parts: the file-name grammar, the SHA-1 hex,
  * reading a directory (order, duplicates, bad names) and the info text. No database. */
 #include <check.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -90,11 +92,36 @@ START_TEST(sha1_vectors)
 }
 END_TEST
 
+/* Every test directory lives under tmp_root, made by the unchecked fixture in the parent
+ * and removed after all tests, also when a failing test skipped its own clean-up. */
+static char tmp_root[64];
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+root_setup(void)
+{
+	snprintf(tmp_root, sizeof(tmp_root), "/tmp/platform-migrate-unit-XXXXXX");
+	if (mkdtemp(tmp_root) == NULL)
+		abort();
+}
+
+static void
+root_teardown(void)
+{
+	nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static char *
 make_dir(void)
 {
-	char *dir = strdup("/tmp/platform-migrate-unit-XXXXXX");
+	char *dir = malloc(128);
 
+	snprintf(dir, 128, "%s/XXXXXX", tmp_root);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	return dir;
 }
@@ -272,6 +299,7 @@ migrate_unit_suite(void)
 	Suite *s = suite_create("migrate-unit");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_unchecked_fixture(tc, root_setup, root_teardown);
 	tcase_add_loop_test(tc, parse_names, 0, (int)(sizeof(name_cases) / sizeof(name_cases[0])));
 	tcase_add_test(tc, parse_name_too_long_for_buffer);
 	tcase_add_test(tc, sha1_vectors);

@@ -60,7 +60,8 @@ qs_migrate(PGconn *conn)
 	if (d == NULL)
 		abort();
 	while ((de = readdir(d)) != NULL && n < 64)
-		if (strlen(de->d_name) > 4 && strcmp(de->d_name + strlen(de->d_name) - 4, ".sql") == 0)
+		if (strlen(de->d_name) > 4 &&
+		    strcmp(de->d_name + strlen(de->d_name) - 4, ".sql") == 0)
 			names[n++] = strdup(de->d_name);
 	closedir(d);
 	qsort(names, (size_t)n, sizeof(names[0]), qs_cmp);
@@ -84,7 +85,7 @@ qs_migrate(PGconn *conn)
 void
 qs_setup(void)
 {
-	char *mail;
+	char *mail, templates[1024];
 
 	tsupport_require_pg();
 	memset(&qs, 0, sizeof(qs));
@@ -96,9 +97,10 @@ qs_setup(void)
 	qs.conn = tsupport_db_connect(qs.db);
 	PQclear(PQexec(qs.conn, "SET client_min_messages = warning"));
 	qs_migrate(qs.conn);
-	qs_exec("CREATE TABLE \"queueTestRecord\" (\"seq\" bigserial PRIMARY KEY, \"jobId\" bigint, "
-	        "\"name\" text, \"scheduledAt\" timestamptz, \"attempt\" int, \"tag\" text, "
-	        "\"pid\" int, \"at\" timestamptz NOT NULL DEFAULT clock_timestamp())");
+	qs_exec(
+	    "CREATE TABLE \"queueTestRecord\" (\"seq\" bigserial PRIMARY KEY, \"jobId\" bigint, "
+	    "\"name\" text, \"scheduledAt\" timestamptz, \"attempt\" int, \"tag\" text, "
+	    "\"pid\" int, \"at\" timestamptz NOT NULL DEFAULT clock_timestamp())");
 	tsupport_env_for_db(qs.db);
 	setenv("PLATFORM_QUEUE_POLL_INTERVAL_MS", "100", 1);
 	setenv("PLATFORM_QUEUE_CRON", "false", 1);
@@ -107,19 +109,20 @@ qs_setup(void)
 	mail = qs_path("mail");
 	setenv("PLATFORM_MAIL_DIR", mail, 1);
 	free(mail);
-	mail = malloc(1024);
-	snprintf(mail, 1024, "%s/conf/mail", getenv("TEST_SOURCE_ROOT"));
-	setenv("PLATFORM_MAIL_TEMPLATE_DIR", mail, 1);
-	free(mail);
+	snprintf(templates, sizeof(templates), "%s/conf/mail", getenv("TEST_SOURCE_ROOT"));
+	setenv("PLATFORM_MAIL_TEMPLATE_DIR", templates, 1);
 	unsetenv("NOTIFY_SOCKET");
 }
 
 char *
 qs_path(const char *name)
 {
-	char *p = malloc(strlen(qs.tmp) + strlen(name) + 2);
+	size_t n = strlen(qs.tmp) + strlen(name) + 2;
+	char *p = malloc(n);
 
-	sprintf(p, "%s/%s", qs.tmp, name);
+	if (p == NULL)
+		abort();
+	snprintf(p, n, "%s/%s", qs.tmp, name);
 	return p;
 }
 

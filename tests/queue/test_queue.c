@@ -12,7 +12,8 @@
 
 #include "qsupport.h"
 
-#define RECORD(data) "INSERT INTO \"job\" (\"name\", \"data\") VALUES ('platform.test.record', '" data "')"
+#define RECORD(data)                                                                               \
+	"INSERT INTO \"job\" (\"name\", \"data\") VALUES ('platform.test.record', '" data "')"
 
 START_TEST(test_priority_order)
 {
@@ -32,7 +33,8 @@ START_TEST(test_priority_order)
 	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"job\" WHERE NOT \"isComplete\"", 0, false),
 	                 0);
 	ck_assert_int_eq(qs_stop(pid), 0);
-	r = PQexec(qs.conn, "SELECT string_agg(\"tag\", ',' ORDER BY \"seq\") FROM \"queueTestRecord\"");
+	r = PQexec(qs.conn,
+	           "SELECT string_agg(\"tag\", ',' ORDER BY \"seq\") FROM \"queueTestRecord\"");
 	ck_assert_str_eq(PQgetvalue(r, 0, 0), "p0,p1,p3-early,p3-late,p5");
 	PQclear(r);
 	/* a job without a handler is consumed and logged, as the template does */
@@ -51,18 +53,18 @@ START_TEST(test_scheduled_jobs_wait)
 	qs_exec("INSERT INTO \"job\" (\"name\", \"data\", \"scheduledAt\") VALUES "
 	        "('platform.test.record', '{\"tag\":\"later\"}', now() + interval '2 s'), "
 	        "('platform.test.record', '{\"tag\":\"now\"}', now())");
-	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'now'", 1,
-	                         false),
-	                 1);
+	ck_assert_int_eq(
+	    qs_wait("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'now'", 1, false), 1);
 	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"queueTestRecord\"", 2, false), 2);
 	ck_assert_int_eq(qs_stop(pid), 0);
 	/* no job ran before its scheduledAt (both clocks are the database's) */
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"queueTestRecord\" r JOIN \"job\" j ON "
 	                           "j.\"id\" = r.\"jobId\" WHERE r.\"at\" < j.\"scheduledAt\""),
 	                 0);
-	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'later' "
-	                           "AND \"at\" >= \"scheduledAt\""),
-	                 1);
+	ck_assert_int_eq(
+	    qs_scalar("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'later' "
+	              "AND \"at\" >= \"scheduledAt\""),
+	    1);
 }
 END_TEST
 
@@ -79,15 +81,15 @@ START_TEST(test_retry_backoff_then_failed)
 	qs_exec(RECORD("{\"tag\":\"always\",\"failTimes\":100}"));
 	qs_exec(RECORD("{\"tag\":\"once\",\"failTimes\":1}"));
 	pid = qs_start("queue.log", NULL, NULL);
-	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL", 1,
-	                         false),
-	                 1);
-	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'once'",
-	                         1, false),
-	                 1);
+	ck_assert_int_eq(
+	    qs_wait("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL", 1, false), 1);
+	ck_assert_int_eq(
+	    qs_wait("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'once'", 1, false),
+	    1);
 	/* kept failed, with its last error, all attempts used; its writes rolled back */
-	r = PQexec(qs.conn, "SELECT \"retryCount\", \"isComplete\", \"lastError\", "
-	                    "\"lockedUntil\" IS NULL FROM \"job\" WHERE \"data\"->>'tag' = 'always'");
+	r = PQexec(qs.conn,
+	           "SELECT \"retryCount\", \"isComplete\", \"lastError\", "
+	           "\"lockedUntil\" IS NULL FROM \"job\" WHERE \"data\"->>'tag' = 'always'");
 	ck_assert_str_eq(PQgetvalue(r, 0, 0), "3");
 	ck_assert_str_eq(PQgetvalue(r, 0, 1), "t");
 	ck_assert_str_eq(PQgetvalue(r, 0, 2), "test failure on attempt 3");
@@ -103,25 +105,28 @@ START_TEST(test_retry_backoff_then_failed)
 	ck_assert_int_eq(qs_log_count("queue.log", "\"outcome\":\"retry\""), 3);
 	ck_assert_int_eq(qs_log_count("queue.log", "\"outcome\":\"failed\""), 1);
 	/* backoff: each retry waited at least half the base delay after the failure */
-	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'once' "
-	                           "AND \"at\" < (SELECT \"createdAt\" FROM \"job\" WHERE "
-	                           "\"data\"->>'tag' = 'once') + interval '150 ms'"),
-	                 0);
+	ck_assert_int_eq(
+	    qs_scalar("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'once' "
+	              "AND \"at\" < (SELECT \"createdAt\" FROM \"job\" WHERE "
+	              "\"data\"->>'tag' = 'once') + interval '150 ms'"),
+	    0);
 	/* the operator fixes the cause and retries the failed jobs */
-	qs_exec("UPDATE \"job\" SET \"data\" = '{\"tag\":\"fixed\"}' WHERE \"failedAt\" IS NOT NULL");
+	qs_exec(
+	    "UPDATE \"job\" SET \"data\" = '{\"tag\":\"fixed\"}' WHERE \"failedAt\" IS NOT NULL");
 	argv[0] = (char *)tsupport_exe("TEST_QUEUE_EXE");
 	argv[1] = "--retry-failed";
 	argv[2] = "platform.test.record";
 	argv[3] = NULL;
 	ck_assert_int_eq(qs_wait_exit(qs_spawn(argv, "retry.log"), QS_WAIT_MS), 0);
 	ck_assert(qs_wait_log("retry.log", "\"count\":1"));
-	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'fixed'",
-	                         1, false),
-	                 1);
-	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL OR NOT "
-	                         "\"isComplete\"",
-	                         0, false),
-	                 0);
+	ck_assert_int_eq(
+	    qs_wait("SELECT count(*) FROM \"queueTestRecord\" WHERE \"tag\" = 'fixed'", 1, false),
+	    1);
+	ck_assert_int_eq(
+	    qs_wait("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL OR NOT "
+	            "\"isComplete\"",
+	            0, false),
+	    0);
 	ck_assert_int_eq(qs_stop(pid), 0);
 }
 END_TEST
@@ -141,10 +146,11 @@ START_TEST(test_timeout_enforced)
 	rc = qs_wait_exit(pid, QS_WAIT_MS);
 	ck_assert_int_eq(rc, 1); /* EXIT_RUNTIME: the supervisor restarts it */
 	ck_assert_int_eq(qs_log_count("queue.log", "\"type\":\"job_timeout\""), 1);
-	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL AND "
-	                           "\"lastError\" = 'handler timed out after 300 ms' AND "
-	                           "\"retryCount\" = 1"),
-	                 1);
+	ck_assert_int_eq(
+	    qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL AND "
+	              "\"lastError\" = 'handler timed out after 300 ms' AND "
+	              "\"retryCount\" = 1"),
+	    1);
 	/* its transaction was rolled back */
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"queueTestRecord\""), 0);
 	/* a handler waiting in the database is stopped by statement_timeout and retried
@@ -208,7 +214,8 @@ START_TEST(test_kill9_redelivery)
 	                           "'victim' AND \"attempt\" = 1"),
 	                 1);
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"queueTestRecord\""), 21);
-	ck_assert_int_eq(qs_scalar("SELECT count(DISTINCT \"jobId\") FROM \"queueTestRecord\""), 21);
+	ck_assert_int_eq(qs_scalar("SELECT count(DISTINCT \"jobId\") FROM \"queueTestRecord\""),
+	                 21);
 }
 END_TEST
 
@@ -232,7 +239,8 @@ START_TEST(test_two_workers_never_share_a_job)
 	ck_assert_int_eq(qs_stop(a), 0);
 	ck_assert_int_eq(qs_stop(b), 0);
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"queueTestRecord\""), 600);
-	ck_assert_int_eq(qs_scalar("SELECT count(DISTINCT \"jobId\") FROM \"queueTestRecord\""), 600);
+	ck_assert_int_eq(qs_scalar("SELECT count(DISTINCT \"jobId\") FROM \"queueTestRecord\""),
+	                 600);
 	ck_assert_int_eq(qs_scalar("SELECT count(DISTINCT \"pid\") FROM \"queueTestRecord\""), 2);
 }
 END_TEST
@@ -247,9 +255,10 @@ START_TEST(test_cron_one_job_per_tick)
 	setenv("PLATFORM_QUEUE_CRON_SCHEDULE", "platform.test.record=*/2 * * * * *", 1);
 	setenv("PLATFORM_QUEUE_PARALLEL", "2", 1);
 	/* a pending cron job of a name no longer scheduled is removed at registration */
-	qs_exec("INSERT INTO \"job\" (\"name\", \"data\", \"scheduledAt\") VALUES ('compas.queue."
-	        "insights', '{\"jobType\":\"compas.queue.cronJob\",\"cronExpression\":\"0 * * * *\"}', "
-	        "now() + interval '1 h')");
+	qs_exec(
+	    "INSERT INTO \"job\" (\"name\", \"data\", \"scheduledAt\") VALUES ('compas.queue."
+	    "insights', '{\"jobType\":\"compas.queue.cronJob\",\"cronExpression\":\"0 * * * *\"}', "
+	    "now() + interval '1 h')");
 	a = qs_start("a.log", NULL, NULL);
 	b = qs_start("b.log", NULL, NULL);
 	runs = qs_wait("SELECT count(*) FROM \"queueTestRecord\"", 4, true);

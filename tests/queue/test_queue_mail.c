@@ -20,8 +20,13 @@
 #define RESET2 "00000000-0000-4000-8000-0000000000d2"
 #define RESET3 "00000000-0000-4000-8000-0000000000d3"
 #define RESET4 "00000000-0000-4000-8000-0000000000d4"
-#define META   "\"metadata\":{\"tenant\":{\"id\":\"" TENANT "\",\"publicUrl\":\"https://acme.example.test\",\"apiUrl\":\"https://api.acme.example.test\"}}"
-#define JOB(name, data) "INSERT INTO \"job\" (\"name\", \"priority\", \"data\") VALUES ('" name "', 4, '{" data "," META "}')"
+#define META                                                                                       \
+	"\"metadata\":{\"tenant\":{\"id\":\"" TENANT                                               \
+	"\",\"publicUrl\":\"https://acme.example.test\",\"apiUrl\":\"https://"                     \
+	"api.acme.example.test\"}}"
+#define JOB(name, data)                                                                            \
+	"INSERT INTO \"job\" (\"name\", \"priority\", \"data\") VALUES ('" name "', 4, '{" data    \
+	"," META "}')"
 
 static void
 seed_accounts(void)
@@ -52,7 +57,8 @@ enqueue_mail_jobs(void)
 	qs_exec(JOB("auth.passwordBased.forgotPassword",
 	            "\"passwordLoginId\":\"" LOGIN1 "\",\"passwordLoginResetId\":\"" RESET2 "\""));
 	qs_exec(JOB("auth.passwordBased.requestOtp",
-	            "\"userId\":\"" USER "\",\"passwordLoginId\":\"" LOGIN1 "\",\"otp\":\"042917\""));
+	            "\"userId\":\"" USER "\",\"passwordLoginId\":\"" LOGIN1
+	            "\",\"otp\":\"042917\""));
 	qs_exec(JOB("auth.passwordBased.passwordUpdated", "\"passwordLoginId\":\"" LOGIN1 "\""));
 	qs_exec(JOB("auth.passwordBased.emailUpdated",
 	            "\"previousEmail\":\"old@example.test\",\"passwordLoginId\":\"" LOGIN3
@@ -97,8 +103,8 @@ read_mails(const char *dir, const char *suffix, char **texts, int max)
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (suffix != NULL &&
-		    (len < strlen(suffix) || strcmp(de->d_name + len - strlen(suffix), suffix) != 0))
+		if (suffix != NULL && (len < strlen(suffix) ||
+		                       strcmp(de->d_name + len - strlen(suffix), suffix) != 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		texts[n++] = tsupport_read_file(path);
@@ -140,7 +146,7 @@ check_mails(char **texts, int n, bool envelope)
 
 START_TEST(test_mail_jobs_deliver_over_smtp)
 {
-	char port[16], listen[64], *maildir, *texts[32], *sub;
+	char port[16], listen[64], *maildir, *texts[32], newdir[512];
 	pid_t queue, sink;
 	int p = tsupport_free_port(), n;
 
@@ -148,10 +154,10 @@ START_TEST(test_mail_jobs_deliver_over_smtp)
 	maildir = qs_path("maildir");
 	mkdir(maildir, 0755);
 	for (const char *const *d = (const char *const[]){ "tmp", "new", "cur", NULL }; *d; d++) {
-		sub = malloc(strlen(maildir) + 8);
-		sprintf(sub, "%s/%s", maildir, *d);
-		mkdir(sub, 0755);
-		free(sub);
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", maildir, *d);
+		mkdir(path, 0755);
 	}
 	snprintf(port, sizeof(port), "%d", p);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p);
@@ -168,16 +174,10 @@ START_TEST(test_mail_jobs_deliver_over_smtp)
 	queue = qs_start("queue.log", NULL, NULL);
 	ck_assert(qs_wait_log("queue.log", "\"outcome\":\"retry\""));
 	{
-		char *argv[] = { "/usr/bin/python3",
-			         "-m",
-			         "aiosmtpd",
-			         "-n",
-			         "-l",
-			         listen,
-			         "-c",
-			         "aiosmtpd.handlers.Mailbox",
-			         maildir,
-			         NULL };
+		char *argv[] = {
+			"/usr/bin/python3",          "-m",    "aiosmtpd", "-n", "-l", listen, "-c",
+			"aiosmtpd.handlers.Mailbox", maildir, NULL
+		};
 
 		sink = qs_spawn(argv, "smtp.log");
 	}
@@ -185,11 +185,10 @@ START_TEST(test_mail_jobs_deliver_over_smtp)
 	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"job\" WHERE NOT \"isComplete\"", 0, false),
 	                 0);
 	ck_assert_int_eq(qs_stop(queue), 0);
-	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL"), 0);
-	sub = malloc(strlen(maildir) + 8);
-	sprintf(sub, "%s/new", maildir);
-	n = read_mails(sub, NULL, texts, 32);
-	free(sub);
+	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL"),
+	                 0);
+	snprintf(newdir, sizeof(newdir), "%s/new", maildir);
+	n = read_mails(newdir, NULL, texts, 32);
 	check_mails(texts, n, true);
 	/* multipart with both parts; the HTML part escapes nothing it should not */
 	for (int i = 0; i < n; i++) {
@@ -234,13 +233,15 @@ START_TEST(test_mail_eml_preview)
 	ck_assert_int_eq(read_mails(dir, ".tmp", texts, 32), 0);
 	/* each preview's path is logged */
 	log = malloc(strlen(dir) + 16);
+	ck_assert_ptr_nonnull(log);
 	sprintf(log, "\"path\":\"%s/", dir);
 	ck_assert_int_eq(qs_log_count("queue.log", log), NEXPECTED);
 	free(log);
 	ck_assert_int_eq(qs_log_count("queue.log", "\"type\":\"mail.skipped\""), 1);
-	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL AND "
-	                           "\"lastError\" LIKE '%metadata%'"),
-	                 1);
+	ck_assert_int_eq(
+	    qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL AND "
+	              "\"lastError\" LIKE '%metadata%'"),
+	    1);
 	free(dir);
 }
 END_TEST

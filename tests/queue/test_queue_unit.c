@@ -119,8 +119,8 @@ START_TEST(test_mail_render)
 	char dir[] = "/tmp/queue-unit-XXXXXX", cmd[64];
 	struct arena *a = arena_new();
 	struct mail_message m;
-	const char *vars[] = { "tenantName", "Tom & <Jerry>", "link", "https://x.test/a?b=1",
-		               NULL, NULL };
+	const char *vars[] = { "tenantName", "Tom & <Jerry>", "link", "https://x.test/a?b=1", NULL,
+		               NULL };
 	struct err *e;
 	char *mime;
 
@@ -135,10 +135,12 @@ START_TEST(test_mail_render)
 	ck_assert_ptr_null(e);
 	ck_assert_str_eq(m.subject, "Hello Tom & <Jerry>");
 	ck_assert_str_eq(m.text, "Go to https://x.test/a?b=1\n");
-	ck_assert_str_eq(m.html, "<p>Tom &amp; &lt;Jerry&gt;</p><a href=\"https://x.test/a?b=1\">x</a>");
+	ck_assert_str_eq(m.html,
+	                 "<p>Tom &amp; &lt;Jerry&gt;</p><a href=\"https://x.test/a?b=1\">x</a>");
 	mime = mail_render_mime(a, &m);
-	ck_assert_ptr_nonnull(strstr(mime, "From: from@x.test\r\nTo: to@x.test\r\nSubject: Hello Tom "
-	                                   "& <Jerry>\r\n"));
+	ck_assert_ptr_nonnull(strstr(mime,
+	                             "From: from@x.test\r\nTo: to@x.test\r\nSubject: Hello Tom "
+	                             "& <Jerry>\r\n"));
 	ck_assert_ptr_nonnull(strstr(mime, "\r\n\r\nGo to https://x.test/a?b=1\r\n"));
 	ck_assert_ptr_nonnull(strstr(mime, "multipart/alternative"));
 	/* unknown placeholder, missing subject line, missing template, bad recipient */
@@ -173,19 +175,24 @@ END_TEST
 
 START_TEST(test_shipped_templates_render)
 {
-	static const char *const names[] = { "verify-email",     "set-password",  "reset-password",
-		                             "otp",              "password-changed", "email-changed" };
-	const char *vars[] = { "tenantName", "Acme", "publicUrl", "https://acme.test", "link",
-		               "https://acme.test/x", "otp", "123456", "email", "a@acme.test",
-		               "newEmail", "b@acme.test", "year", "2024", NULL, NULL };
+	static const char *const names[] = { "verify-email", "set-password",     "reset-password",
+		                             "otp",          "password-changed", "email-changed" };
+	const char *vars[] = { "tenantName", "Acme",
+		               "publicUrl",  "https://acme.test",
+		               "link",       "https://acme.test/x",
+		               "otp",        "123456",
+		               "email",      "a@acme.test",
+		               "newEmail",   "b@acme.test",
+		               "year",       "2024",
+		               NULL,         NULL };
 	char dir[1024];
 
 	snprintf(dir, sizeof(dir), "%s/conf/mail", getenv("TEST_SOURCE_ROOT"));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct arena *a = arena_new();
 		struct mail_message m;
-		struct err *e = mail_render_template(a, dir, names[i], vars, "f@acme.test",
-		                                     "a@acme.test", &m);
+		struct err *e =
+		    mail_render_template(a, dir, names[i], vars, "f@acme.test", "a@acme.test", &m);
 
 		ck_assert_msg(e == NULL, "%s: %s", names[i], e != NULL ? e->message : "");
 		ck_assert_ptr_nonnull(strstr(m.subject, "Acme"));

@@ -135,14 +135,19 @@ main(void)
 	tnotify_open();
 	tnotify_library();
 	if (getenv("TEST_PG_HOST") != NULL && migrate != NULL) {
-		char *argv[] = { (char *)migrate, NULL };
+		char *argv[] = { (char *)migrate, NULL }, log[160];
+		const char *root = getenv("TEST_SOURCE_ROOT");
 
+		/* the daemons read migrations/ and conf/ relative to the checkout */
+		if (root != NULL && chdir(root) != 0)
+			fprintf(stderr, "# chdir %s failed\n", root);
+		snprintf(log, sizeof(log), "%s/migrate.log", tn.dir);
 		db = tsupport_db_create("notify");
 		tsupport_env_for_db(db);
 		snprintf(port, sizeof(port), "%d", tsupport_free_port());
 		setenv("PORT", port, 1);
 		setenv("PLATFORM_API_WORKERS", "1", 1);
-		if (tsupport_run(argv, NULL, 120000) != 0)
+		if (tsupport_run(argv, log, 120000) != 0)
 			fprintf(stderr, "# platform-migrate failed\n");
 	}
 	tnotify_daemon("TEST_API_EXE", "platform-api");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +32,7 @@ struct supt {
 	char services[64];
 	char out[64];
 	char trace[64];
+	bool builtin; /* platformctl without --services: the real daemons */
 };
 
 static struct supt supt;
@@ -108,7 +110,7 @@ supt_ctl(const char *first, ...)
 	int rc;
 
 	va_start(ap, first);
-	rc = supt_ctl_v(true, first, ap);
+	rc = supt_ctl_v(!supt.builtin, first, ap);
 	va_end(ap);
 	return rc;
 }
@@ -680,6 +682,29 @@ START_TEST(sigterm_foreground)
 }
 END_TEST
 
+/* platformd killed with SIGKILL: its daemons are told to stop (parent-death signal)
+ * instead of lingering, and a new start replaces the stale socket. */
+START_TEST(platformd_killed)
+{
+	cJSON *st;
+	int pd, pa;
+
+	supt_begin(supt_basic);
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	st = supt_status();
+	pd = cJSON_GetObjectItem(st, "pid")->valueint;
+	pa = supt_num(st, "a", "pid");
+	cJSON_Delete(st);
+	ck_assert_int_eq(kill(pd, SIGKILL), 0);
+	supt_reap_all(10000); /* platformd, a and b: all gone */
+	ck_assert(!supt_pid_alive(pa));
+	ck_assert_int_eq(supt_ctl("status", NULL), 3);
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	ck_assert_int_eq(supt_ctl("status", NULL), 0);
+	supt_end();
+}
+END_TEST
+
 START_TEST(bad_services_file)
 {
 	supt_begin("a notify nosuch HELPER notify a\n");
@@ -729,6 +754,107 @@ START_TEST(embedded_postgres)
 }
 END_TEST
 
+/* One GET /_health on 127.0.0.1:port; true on a 200 answer. */
+static bool
+supt_health(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	static const char req[] = "GET /_health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                          "Connection: close\r\n\r\n";
+	char buf[64] = "";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok = false;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1) &&
+	    read(fd, buf, sizeof(buf) - 1) > 12)
+		ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A small load: one client doing GET /_health back to back until SIGTERM. */
+static pid_t
+supt_load(int port)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		for (;;) {
+			supt_health(port);
+			tsupport_sleep_ms(2);
+		}
+	}
+	return pid;
+}
+
+/* The built-in table with the real daemons on a scratch database: start, status,
+ * kill -9 the api under load, it answers again and status counts the restart. */
+START_TEST(real_platform)
+{
+	char port[16], dir[96];
+	char *db;
+	int api_port = tsupport_free_port(), papi;
+	int64_t t0, start_ms, back_ms = -1;
+	pid_t load;
+	cJSON *st;
+
+	ck_assert_int_eq(chdir(getenv("TEST_SOURCE_ROOT")), 0); /* migrations/, conf/ */
+	db = tsupport_db_create("supervisor");
+	tsupport_env_for_db(db);
+	snprintf(port, sizeof(port), "%d", api_port);
+	setenv("PORT", port, 1);
+	setenv("PLATFORM_API_WORKERS", "1", 1);
+	supt_begin("");
+	supt.builtin = true;
+	snprintf(dir, sizeof(dir), "%s/mail", supt.dir);
+	setenv("PLATFORM_MAIL_DIR", dir, 1);
+	snprintf(dir, sizeof(dir), "%s/files", supt.dir);
+	setenv("PLATFORM_STORAGE_DIR", dir, 1);
+	t0 = timeutil_monotonic_ms();
+	ck_assert_int_eq(supt_ctl("start", NULL), 0);
+	start_ms = timeutil_monotonic_ms() - t0;
+	ck_assert(supt_contains("API listening on http://"));
+	ck_assert_int_eq(supt_ctl("status", NULL), 0);
+	st = supt_status();
+	ck_assert(supt_state_is(st, "migrate", "done"));
+	ck_assert(supt_state_is(st, "api", "up"));
+	ck_assert(supt_state_is(st, "queue", "up"));
+	papi = supt_num(st, "api", "pid");
+	cJSON_Delete(st);
+	ck_assert(supt_health(api_port));
+	load = supt_load(api_port);
+	tsupport_sleep_ms(200);
+	ck_assert_int_eq(kill(papi, SIGKILL), 0);
+	t0 = timeutil_monotonic_ms();
+	while (timeutil_monotonic_ms() - t0 < 30000) {
+		if (supt_health(api_port)) {
+			back_ms = timeutil_monotonic_ms() - t0;
+			break;
+		}
+		tsupport_sleep_ms(5);
+	}
+	kill(load, SIGTERM);
+	waitpid(load, NULL, 0);
+	fprintf(stderr, "# start (migrate, api, queue ready): %lld ms\n", (long long)start_ms);
+	fprintf(stderr, "# api answering again %lld ms after kill -9\n", (long long)back_ms);
+	ck_assert_int_ge(back_ms, 0);
+	st = supt_status();
+	ck_assert_int_eq(supt_num(st, "api", "restarts"), 1);
+	ck_assert_int_eq(supt_num(st, "api", "last_exit"), 128 + SIGKILL);
+	ck_assert_int_eq(supt_num(st, "queue", "restarts"), 0);
+	cJSON_Delete(st);
+	ck_assert_int_eq(supt_ctl("logs", "api", "-n", "5", NULL), 0);
+	supt_end();
+	tsupport_db_drop(db);
+	free(db);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -751,12 +877,19 @@ main(void)
 		{ "restart_one", restart_one },
 		{ "sigterm_foreground", sigterm_foreground },
 		{ "bad_services_file", bad_services_file },
+		{ "platformd_killed", platformd_killed },
 		{ "embedded_postgres", embedded_postgres },
+		{ "real_platform", real_platform },
 	};
 
 	if (only != NULL && strcmp(only, "embedded_postgres") == 0 &&
 	    access("/usr/lib/postgresql", F_OK) != 0 && getenv("PG_BIN") == NULL) {
 		fprintf(stderr, "no PostgreSQL server binaries: skipping\n");
+		return TSUPPORT_SKIP;
+	}
+	if (only != NULL && strcmp(only, "real_platform") == 0 &&
+	    (getenv("TEST_PG_HOST") == NULL || getenv("TEST_HAVE_DAEMONS") == NULL)) {
+		fprintf(stderr, "needs TEST_PG_HOST and the api, queue and migrate daemons\n");
 		return TSUPPORT_SKIP;
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
