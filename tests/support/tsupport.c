@@ -27,9 +27,9 @@ void
 tsupport_require_pg(void)
 {
 	if (getenv("TEST_PG_HOST") == NULL || getenv("TEST_PG_PORT") == NULL) {
-		fprintf(stderr,
-		        "TEST_PG_HOST/TEST_PG_PORT not set: skipping (run scripts/test.sh)\n");
-		exit(TSUPPORT_SKIP);
+		/* a TAP "skip all" plan: meson (protocol tap) reports the test as skipped */
+		printf("1..0 # SKIP TEST_PG_HOST/TEST_PG_PORT not set (run scripts/test.sh)\n");
+		exit(0);
 	}
 }
 
