@@ -10,20 +10,28 @@
 #include "pg.h"
 #include "timeutil.h"
 
-/* A lease (not a row lock) marks claimed jobs, so a batch can be claimed and completed
- * in two short statements. SKIP LOCKED keeps concurrent claims apart while the claim
+/* A lease (not a row lock) marks claimed jobs, so a batch is claimed in one short
+ * statement, which also completes the previous batch (one round trip and one commit per
+ * batch). SKIP LOCKED keeps concurrent claims apart while the claim
  * statement runs; afterwards "lockedUntil" does. A dead worker's jobs come back when
- * their lease ends (at-least-once). */
+ * their lease ends (at-least-once). The claim changes only the unindexed "lockedUntil",
+ * so PostgreSQL can update the row in place (HOT) when the page has room. */
 static const char job_claim_sql[] =
-    "WITH c AS (UPDATE \"job\" SET \"lockedUntil\" = now() + $2 * interval '1 millisecond', "
-    "\"updatedAt\" = now() WHERE \"id\" IN (SELECT \"id\" FROM \"job\" WHERE NOT \"isComplete\" "
+    "WITH d AS (UPDATE \"job\" SET \"isComplete\" = true, \"updatedAt\" = now(), "
+    "\"lockedUntil\" = NULL WHERE \"id\" = ANY($3::bigint[]) AND \"lockedUntil\" = "
+    "$4::timestamptz RETURNING 1), "
+    "c AS (UPDATE \"job\" SET \"lockedUntil\" = now() + $2 * interval '1 millisecond' "
+    "WHERE \"id\" IN (SELECT \"id\" FROM \"job\" WHERE NOT \"isComplete\" "
     "AND \"failedAt\" IS NULL AND \"scheduledAt\" <= now() AND (\"lockedUntil\" IS NULL OR "
-    "\"lockedUntil\" < now()) ORDER BY \"priority\", \"scheduledAt\" "
-    "FOR UPDATE SKIP LOCKED LIMIT $1) RETURNING \"id\", \"name\", \"priority\", "
-    "\"retryCount\", \"data\", \"handlerTimeout\", \"scheduledAt\", \"lockedUntil\") "
-    "SELECT \"id\", \"name\", \"priority\", \"retryCount\", \"data\", \"handlerTimeout\", "
-    "\"scheduledAt\", \"lockedUntil\", (extract(epoch FROM \"lockedUntil\") * 1000)::bigint "
-    "FROM c ORDER BY \"priority\", \"scheduledAt\", \"id\"";
+    "\"lockedUntil\" < now()) AND NOT (\"id\" = ANY($3::bigint[])) "
+    "ORDER BY \"priority\", \"scheduledAt\" FOR UPDATE SKIP LOCKED LIMIT $1) "
+    "RETURNING \"id\", \"name\", \"priority\", \"retryCount\", \"data\", \"handlerTimeout\", "
+    "\"scheduledAt\", \"lockedUntil\") "
+    "SELECT c.\"id\", c.\"name\", c.\"priority\", c.\"retryCount\", c.\"data\", "
+    "c.\"handlerTimeout\", c.\"scheduledAt\", c.\"lockedUntil\", "
+    "(extract(epoch FROM c.\"lockedUntil\") * 1000)::bigint, n.\"done\" "
+    "FROM (SELECT count(*) AS \"done\" FROM d) n LEFT JOIN c ON true "
+    "ORDER BY c.\"priority\", c.\"scheduledAt\", c.\"id\"";
 
 static const char job_complete_sql[] =
     "UPDATE \"job\" SET \"isComplete\" = true, \"updatedAt\" = now(), \"lockedUntil\" = NULL "
@@ -53,7 +61,7 @@ job_prepare(PGconn *conn)
 {
 	struct err *e;
 
-	if ((e = pg_prepare(conn, "job_claim", job_claim_sql, 2)) != NULL ||
+	if ((e = pg_prepare(conn, "job_claim", job_claim_sql, 4)) != NULL ||
 	    (e = pg_prepare(conn, "job_complete", job_complete_sql, 2)) != NULL ||
 	    (e = pg_prepare(conn, "job_renew", job_renew_sql, 3)) != NULL ||
 	    (e = pg_prepare(conn, "job_release", job_release_sql, 2)) != NULL ||
@@ -103,19 +111,24 @@ job_from_row(struct arena *a, const PGresult *r, int row, struct job *j)
 }
 
 struct err *
-job_claim_batch(PGconn *conn, int limit, int64_t lease_ms, struct arena *a, struct job_batch *b)
+job_claim_batch(PGconn *conn, const int64_t *done, int ndone, const char *done_lease,
+                int *completed, int limit, int64_t lease_ms, struct arena *a, struct job_batch *b)
 {
 	char lim[16], lease[24];
-	const char *params[2] = { lim, lease };
+	const char *params[4] = { lim, lease, job_id_array(a, done, ndone),
+		                  ndone > 0 ? done_lease : NULL };
 	struct err *e = NULL;
 	PGresult *r;
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(lease, sizeof(lease), "%lld", (long long)lease_ms);
-	r = pg_query_prepared(conn, "job_claim", 2, params, &e);
+	r = pg_query_prepared(conn, "job_claim", 4, params, &e);
 	if (r == NULL)
 		return e;
 	b->n = PQntuples(r);
+	*completed = b->n > 0 ? (int)pg_get_int64(r, 0, 9) : 0;
+	if (b->n == 1 && pg_is_null(r, 0, 0))
+		b->n = 0; /* nothing claimed: the row only carries the completed count */
 	b->jobs = b->n > 0 ? arena_alloc(a, sizeof(struct job) * (size_t)b->n) : NULL;
 	for (int i = 0; i < b->n; i++)
 		job_from_row(a, r, i, &b->jobs[i]);

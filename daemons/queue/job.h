@@ -36,8 +36,11 @@ struct job_batch {
 
 /* Prepare the worker's statements on conn (once per connection). */
 struct err *job_prepare(PGconn *conn);
-/* Claim up to limit ready jobs, sorted by priority, "scheduledAt", id. */
-struct err *job_claim_batch(PGconn *conn, int limit, int64_t lease_ms, struct arena *a,
+/* Complete the ndone jobs done (claimed under done_lease; *completed gets how many
+ * still held it) and claim up to limit ready jobs, sorted by priority, "scheduledAt",
+ * id, in one statement. ids and texts live in the arena a. */
+struct err *job_claim_batch(PGconn *conn, const int64_t *done, int ndone, const char *done_lease,
+                            int *completed, int limit, int64_t lease_ms, struct arena *a,
                             struct job_batch *b);
 /* Mark ids (n of them, claimed under lease) complete; *done gets the rows updated. */
 struct err *job_complete(PGconn *conn, const int64_t *ids, int n, const char *lease, int *done);

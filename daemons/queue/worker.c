@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "fatal.h"
 #include "handler.h"
 #include "json.h"
 #include "pg.h"
@@ -27,6 +28,13 @@ enum worker_outcome {
 
 static const char *const worker_outcome_names[] = { "ok",     "ok",         "no_handler", "retry",
 	                                            "failed", "lease_lost", "error" };
+
+/* Successes not yet marked complete: they go out with the next claim. */
+struct worker_pending {
+	int64_t *ids;
+	int n;
+	char lease[64];
+};
 
 int64_t
 worker_default_lease_ms(const struct config *cfg)
@@ -238,24 +246,24 @@ worker_run_job(struct worker *w, PGconn *conn, const struct job *j, const char *
 }
 
 static void
-worker_flush(struct worker *w, PGconn *conn, int64_t *done, int *ndone, const char *lease)
+worker_flush(struct worker *w, PGconn *conn, struct worker_pending *p)
 {
 	int count = 0;
 	struct err *e;
 
-	if (*ndone == 0)
+	if (p->n == 0)
 		return;
-	e = job_complete(conn, done, *ndone, lease, &count);
+	e = job_complete(conn, p->ids, p->n, p->lease, &count);
 	if (e != NULL) {
 		worker_log(w, "worker %d: completing a batch: %s", e);
 		err_free(e);
-	} else if (count != *ndone) {
+	} else if (count != p->n) {
 		log_error(
 		    w->q->lg, "queue",
 		    "worker %d: %d of %d completed jobs had lost their lease (they run again)",
-		    w->index, *ndone - count, *ndone);
+		    w->index, p->n - count, p->n);
 	}
-	*ndone = 0;
+	p->n = 0;
 }
 
 /* Keep the lease ahead of the next handler's time-out. */
@@ -282,33 +290,37 @@ worker_keep_lease(struct worker *w, PGconn *conn, struct job_batch *b, int from,
 	}
 }
 
+/* Run the batch; successes are left in p for the next claim to complete. */
 static void
-worker_run_batch(struct worker *w, PGconn *conn, struct job_batch *b, struct arena *a)
+worker_run_batch(struct worker *w, PGconn *conn, struct job_batch *b, struct arena *a,
+                 struct worker_pending *p)
 {
-	int64_t *done = arena_alloc(a, sizeof(int64_t) * (size_t)b->n);
-	int ndone = 0, i;
+	int i;
 
+	snprintf(p->lease, sizeof(p->lease), "%s", b->lease);
 	for (i = 0; i < b->n && !atomic_load(&w->q->stopping); i++) {
 		const struct job *j = &b->jobs[i];
 		int64_t timeout =
 		    j->timeout_ms > 0 ? j->timeout_ms : w->q->cfg->queue_handler_timeout_ms;
+		enum worker_outcome o;
 
 		if (b->lease_until_ms - timeutil_now_ms() < timeout + WORKER_LEASE_MARGIN_MS) {
-			worker_flush(w, conn, done, &ndone, b->lease);
+			worker_flush(w, conn, p);
 			worker_keep_lease(w, conn, b, i, timeout, a);
+			snprintf(p->lease, sizeof(p->lease), "%s", b->lease);
 		}
-		enum worker_outcome o = worker_run_job(w, conn, j, b->lease, a);
-
+		o = worker_run_job(w, conn, j, b->lease, a);
 		if (o == WORKER_OK_BATCH || o == WORKER_NO_HANDLER)
-			done[ndone++] = j->id;
+			p->ids[p->n++] = j->id;
 	}
-	worker_flush(w, conn, done, &ndone, b->lease);
-	if (i < b->n) { /* shutting down: hand the rest back at once */
-		for (int k = i; k < b->n; k++)
-			done[k - i] = b->jobs[k].id;
-		struct err *e = job_release(conn, done, b->n - i, b->lease);
+	if (i < b->n) { /* shutting down: complete what ran, hand the rest back at once */
+		int64_t *rest = arena_alloc(a, sizeof(int64_t) * (size_t)(b->n - i));
+		struct err *e;
 
-		if (e != NULL) {
+		worker_flush(w, conn, p);
+		for (int k = i; k < b->n; k++)
+			rest[k - i] = b->jobs[k].id;
+		if ((e = job_release(conn, rest, b->n - i, b->lease)) != NULL) {
 			worker_log(w, "worker %d: releasing jobs: %s", e);
 			err_free(e);
 		}
@@ -322,10 +334,13 @@ worker_main(void *arg)
 	struct queue *q = w->q;
 	PGconn *conn = worker_connect(w);
 	struct arena *a = arena_new();
+	struct worker_pending p = { xcalloc((size_t)q->cfg->queue_batch_size, sizeof(int64_t)), 0,
+		                    "" };
 	bool counted = false;
 
 	while (conn != NULL && !atomic_load(&q->stopping)) {
 		struct job_batch b = { 0 };
+		int completed = 0;
 		struct err *e;
 
 		if (!counted) {
@@ -333,28 +348,42 @@ worker_main(void *arg)
 			counted = true;
 		}
 		arena_reset(a);
-		e = job_claim_batch(conn, (int)q->cfg->queue_batch_size,
-		                    worker_default_lease_ms(q->cfg), a, &b);
+		e = job_claim_batch(conn, p.ids, p.n, p.lease, &completed,
+		                    (int)q->cfg->queue_batch_size, worker_default_lease_ms(q->cfg),
+		                    a, &b);
 		if (e != NULL) {
 			worker_log(w, "worker %d: claiming jobs: %s", e);
 			err_free(e);
 			if (PQstatus(conn) != CONNECTION_OK) {
+				/* the completions went down with it: those jobs run again */
+				p.n = 0;
 				PQfinish(conn);
 				conn = worker_connect(w);
 				continue;
 			}
+			worker_flush(w, conn, &p);
 			worker_wait(w, conn);
 			continue;
 		}
+		if (completed != p.n)
+			log_error(
+			    q->lg, "queue",
+			    "worker %d: %d of %d completed jobs had lost their lease (they run "
+			    "again)",
+			    w->index, p.n - completed, p.n);
+		p.n = 0;
 		if (b.n == 0)
 			worker_wait(w, conn);
 		else
-			worker_run_batch(w, conn, &b, a);
+			worker_run_batch(w, conn, &b, a, &p);
 	}
-	if (conn == NULL)
+	if (conn == NULL) {
 		atomic_fetch_add(&q->failures, 1);
-	else
+	} else {
+		worker_flush(w, conn, &p);
 		PQfinish(conn);
+	}
+	free(p.ids);
 	arena_free(a);
 	atomic_fetch_sub(&q->running, 1);
 	return NULL;

@@ -218,6 +218,13 @@ START_TEST(body_parse_and_validation)
 	    jstr(cJSON_GetObjectItem(info, "$.device.webPushInformation.keys.auth"), "key"),
 	    "validator.length");
 	ck_assert_str_eq(jstr(cJSON_GetObjectItem(info, "$"), "key"), "validator.keys");
+	/* path params are URL-decoded; a bad escape is router.param.invalidEncoding */
+	ck_assert_int_eq(thttp_json(&api, "GET", "/_dev/echo/a%20b%2Fc", NULL, NULL, &j), 200);
+	ck_assert_str_eq(jstr(j, "value"), "a b/c");
+	ck_assert_int_eq(thttp_json(&api, "GET", "/_dev/echo/bad%zz", NULL, NULL, &j), 400);
+	ck_assert_str_eq(jstr(j, "key"), "router.param.invalidEncoding");
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(j, "info"), "key"), "value");
+	ck_assert_str_eq(jstr(cJSON_GetObjectItem(j, "info"), "value"), "bad%zz");
 	/* a query schema: int out of range */
 	ck_assert_int_eq(thttp_json(&api, "GET", "/_dev/sleep?ms=99999999", NULL, NULL, &j), 400);
 	ck_assert_str_eq(jstr(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "info"), "$.ms"), "key"),

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +57,8 @@ supt_begin(const char *services)
 	char *buf = malloc(strlen(services) * 4 + 4096), *o = buf;
 
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-	snprintf(supt.dir, sizeof(supt.dir), "/tmp/platformd-test.XXXXXX");
+	snprintf(supt.dir, sizeof(supt.dir), "/tmp/platformd-test-%s.XXXXXX",
+	         getenv("SUPT_RUNNER"));
 	ck_assert_ptr_nonnull(mkdtemp(supt.dir));
 	chmod(supt.dir, 0755); /* the embedded PostgreSQL runs as another user */
 	snprintf(supt.var, sizeof(supt.var), "%s/var", supt.dir);
@@ -233,10 +235,13 @@ supt_reap_all(int timeout_ms)
 static void
 supt_end(void)
 {
-	char cmd[160];
+	char cmd[200];
 
 	supt_ctl("stop", NULL);
 	supt_reap_all(30000);
+	/* daemonized platformd writes sanitizer reports to its log: none allowed */
+	snprintf(cmd, sizeof(cmd), "grep -rlE 'Sanitizer|runtime error:' '%s/log' >&2", supt.var);
+	ck_assert_msg(system(cmd) != 0, "sanitizer report in %s/log", supt.var);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", supt.dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -855,6 +860,38 @@ START_TEST(real_platform)
 }
 END_TEST
 
+/* Runs in the test runner after each case, passed or failed: a failed case leaves its
+ * platformd running; stop it (its daemons follow by their parent-death signal) and
+ * remove the directory. */
+static void
+supt_cleanup_after_case(void)
+{
+	char pattern[64], path[128], cmd[160];
+	glob_t g;
+
+	snprintf(pattern, sizeof(pattern), "/tmp/platformd-test-%d.*", (int)getpid());
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char *text;
+		int pid;
+
+		snprintf(path, sizeof(path), "%s/var/run/platformd.pid", g.gl_pathv[i]);
+		text = tsupport_read_file(path);
+		pid = text != NULL ? atoi(text) : 0;
+		free(text);
+		if (pid > 1 && kill(pid, SIGTERM) == 0) {
+			for (int k = 0; k < 300 && supt_pid_alive(pid); k++)
+				tsupport_sleep_ms(100);
+			kill(pid, SIGKILL);
+		}
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g.gl_pathv[i]);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", g.gl_pathv[i]);
+	}
+	globfree(&g);
+}
+
 int
 main(void)
 {
@@ -862,6 +899,7 @@ main(void)
 	const char *only = getenv("CK_RUN_CASE");
 	SRunner *sr;
 	int failed;
+	char runner[16];
 	struct {
 		const char *name;
 		const TTest *fn;
@@ -892,9 +930,12 @@ main(void)
 		fprintf(stderr, "needs TEST_PG_HOST and the api, queue and migrate daemons\n");
 		return TSUPPORT_SKIP;
 	}
+	snprintf(runner, sizeof(runner), "%d", (int)getpid());
+	setenv("SUPT_RUNNER", runner, 1);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		TCase *tc = tcase_create(cases[i].name);
 
+		tcase_add_unchecked_fixture(tc, NULL, supt_cleanup_after_case);
 		tcase_set_timeout(tc, 180);
 		tcase_add_test(tc, cases[i].fn);
 		suite_add_tcase(s, tc);
