@@ -39,13 +39,14 @@ for f in migrations/*.sql; do "${PSQL[@]}" -f "$f" >/dev/null; done
 # CPU seconds (user+system) of a pid, and of the cluster: postmaster, its live children
 # and its reaped children.
 ticks=$(getconf CLK_TCK)
+calc() { awk "BEGIN { print $1 }"; }
 cpu_of() { awk -v t="$ticks" '{ sub(/^.*\) /, ""); print ($12 + $13) / t }' "/proc/$1/stat"; }
 pg_cpu() {
   local pm total=0 c
   pm=$(head -1 "$DIR/pg/data/postmaster.pid")
   total=$(awk -v t="$ticks" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / t }' "/proc/$pm/stat")
   for c in $(pgrep -P "$pm"); do
-    total=$(echo "$total + $(cpu_of "$c" 2>/dev/null || echo 0)" | bc -l)
+    total=$(calc "$total + $(cpu_of "$c" 2>/dev/null || echo 0)")
   done
   echo "$total"
 }
@@ -69,12 +70,12 @@ hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$QPID/status")
 kill "$QPID"; wait "$QPID" || true; QPID=
 done_n=$("${PSQL[@]}" -tA -c 'SELECT count(*) FROM "job" WHERE "isComplete"')
 lines=$(grep -c '"outcome":"ok"' "$DIR/queue.log" || true)
-secs=$(echo "$t1 - $t0" | bc -l)
+secs=$(calc "$t1 - $t0")
 printf 'jobs:            %d completed (%d log lines), parallel=%s batch=%s durable=%s\n' \
   "$done_n" "$lines" "$PARALLEL" "$BATCH" "$([ "${BENCH_FAST:-0}" = 1 ] && echo no || echo yes)"
 printf 'wall time:       %.2f s\n' "$secs"
-printf 'throughput:      %.0f jobs/s\n' "$(echo "$done_n / $secs" | bc -l)"
-printf 'worker CPU:      %.2f s (%.0f%% of one core)\n' "$wcpu" "$(echo "100 * $wcpu / $secs" | bc -l)"
-printf 'PostgreSQL CPU:  %.2f s (%.0f%% of one core)\n' "$(echo "$pg1 - $pg0" | bc -l)" \
-  "$(echo "100 * ($pg1 - $pg0) / $secs" | bc -l)"
+printf 'throughput:      %.0f jobs/s\n' "$(calc "$done_n / $secs")"
+printf 'worker CPU:      %.2f s (%.0f%% of one core)\n' "$wcpu" "$(calc "100 * $wcpu / $secs")"
+printf 'PostgreSQL CPU:  %.2f s (%.0f%% of one core)\n' "$(calc "$pg1 - $pg0")" \
+  "$(calc "100 * ($pg1 - $pg0) / $secs")"
 printf 'worker RSS:      %d KiB at the end, %d KiB peak\n' "$rss" "$hwm"

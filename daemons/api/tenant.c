@@ -192,12 +192,17 @@ tenant_by_public(const struct tenant_config *tc, const char *url, const struct t
 	return NULL;
 }
 
+/* By api url. A ":port" suffix of Host is ignored: api urls never carry one, so this
+ * only lets e.g. "localhost:3000" find the "localhost" entry in development. */
 static const struct tenant *
 tenant_by_api(const struct tenant_config *tc, const char *host, const struct tenant_url **tu)
 {
+	size_t hl = strcspn(host, ":");
+
 	for (size_t i = 0; i < tc->ntenants; i++)
 		for (size_t j = 0; j < tc->tenants[i].nurls; j++)
-			if (strcmp(tc->tenants[i].urls[j].api_url, host) == 0) {
+			if (strlen(tc->tenants[i].urls[j].api_url) == hl &&
+			    strncmp(tc->tenants[i].urls[j].api_url, host, hl) == 0) {
 				*tu = &tc->tenants[i].urls[j];
 				return &tc->tenants[i];
 			}

@@ -79,6 +79,15 @@ ctl_status_request(const struct ctl *c, char *err, size_t n)
 	return r;
 }
 
+/* An integer member of a reply, or dflt when it is missing or not a number. */
+static int
+ctl_int(const cJSON *obj, const char *name, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItem(obj, name);
+
+	return cJSON_IsNumber(v) ? v->valueint : dflt;
+}
+
 static bool
 ctl_service_ready(const cJSON *svc)
 {
@@ -138,10 +147,7 @@ ctl_print_table(const cJSON *status, FILE *out)
 		fprintf(out, "%-10s %-9s %-8s %-8s %-8d %s\n",
 		        cJSON_GetStringValue(cJSON_GetObjectItem(svc, "name")) ?: "?",
 		        cJSON_GetStringValue(cJSON_GetObjectItem(svc, "state")) ?: "?", pidtxt, up,
-		        cJSON_GetObjectItem(svc, "restarts") != NULL
-		            ? cJSON_GetObjectItem(svc, "restarts")->valueint
-		            : 0,
-		        lasttxt);
+		        ctl_int(svc, "restarts", 0), lasttxt);
 	}
 }
 
@@ -174,7 +180,7 @@ ctl_cmd_status(struct ctl *c, int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		printf("platformd pid %d, %s\n", cJSON_GetObjectItem(st, "pid")->valueint,
+		printf("platformd pid %d, %s\n", ctl_int(st, "pid", 0),
 		       cJSON_GetStringValue(cJSON_GetObjectItem(st, "state")) ?: "?");
 		ctl_print_table(st, stdout);
 	}
@@ -218,15 +224,24 @@ ctl_cmd_stop(struct ctl *c, int argc, char **argv)
 		printf("platformd is not running\n");
 		return EXIT_OK;
 	}
-	pid = cJSON_GetObjectItem(st, "pid")->valueint;
+	if (ctl_int(st, "pid", 0) <= 1) {
+		cJSON_Delete(st);
+		fprintf(stderr, "platformctl: malformed status reply (no pid)\n");
+		return EXIT_RUNTIME;
+	}
+	pid = ctl_int(st, "pid", 0);
 	cJSON_Delete(st);
 	r = ctlclient_request(c->sock, "stop", err, sizeof(err));
-	cJSON_Delete(r);
 	if (r == NULL) {
 		fprintf(stderr, "platformctl: %s\n", err);
 		return EXIT_RUNTIME;
 	}
-	deadline = ctl_now_ms() + (c->sc.cfg.supervisor_stop_timeout_s * 4 + 10) * 1000;
+	cJSON_Delete(r);
+	/* the longest stop: api and queue drain, then SIGKILL, then postgres */
+	deadline = ctl_now_ms() +
+	           (c->sc.cfg.supervisor_stop_timeout_s * 2 + c->sc.cfg.api_shutdown_timeout_s +
+	            c->sc.cfg.queue_shutdown_timeout_s + 20) *
+	               1000;
 	while (!ctl_pid_gone(pid) && ctl_now_ms() < deadline)
 		ctl_sleep_ms(CTL_POLL_MS);
 	if (!ctl_pid_gone(pid)) {

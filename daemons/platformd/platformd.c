@@ -361,7 +361,8 @@ platformd_free(struct platformd *d)
 	unlink(d->pid_path);
 	free(d->pid_path);
 	close(d->pid_fd);
-	close(d->sig_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
 	supconfig_free(&d->sc);
 }
 
@@ -374,16 +375,21 @@ main(int argc, char **argv)
 	int start_fd = -1, code;
 
 	memset(&d, 0, sizeof(d));
+	d.sig_fd = -1;
 	platformd_parse(argc, argv, &o);
 	platformd_setup(&d, &o);
 	platformd_init_pg(&d);
+	if (!sup_init(&d.sup, &d.table, d.sc.var_dir, d.sc.cfg.supervisor_log_max_bytes,
+	              (int)d.sc.cfg.supervisor_log_keep, &d.lg, msg, sizeof(msg))) {
+		fprintf(stderr, "platformd: %s\n", msg);
+		platformd_free(&d);
+		close(d.log_fd);
+		return EXIT_RUNTIME;
+	}
 	if (o.daemon)
 		start_fd = platformd_detach(&d);
 	platformd_write_pid(&d);
 	platformd_signals(&d);
-	if (!sup_init(&d.sup, &d.table, d.sc.var_dir, d.sc.cfg.supervisor_log_max_bytes,
-	              (int)d.sc.cfg.supervisor_log_keep, &d.lg, msg, sizeof(msg)))
-		fatal("%s", msg);
 	d.sup.stop_timeout_ms = d.sc.cfg.supervisor_stop_timeout_s * 1000;
 	d.sup.start_fd = start_fd;
 	d.sup.start_deadline_ms = timeutil_monotonic_ms() + (int64_t)o.start_timeout_s * 1000;

@@ -2,6 +2,7 @@
 #include "sup.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,12 @@
 #include "child.h"
 #include "exitcode.h"
 #include "fatal.h"
+#include "notify.h"
 #include "pgembed.h"
 
-#define SUP_PG_PING_MS 50
+/* PostgreSQL built with systemd support says READY=1 itself; the ping is the
+ * fallback for builds without it (and logs a FATAL line per early attempt). */
+#define SUP_PG_PING_MS 100
 
 static const char *const sup_state_names[] = { "waiting", "starting", "up",      "done",
 	                                       "backoff", "stopping", "stopped", "failed" };
@@ -34,8 +38,9 @@ sup_permanent(int code)
 	return code == EXIT_USAGE || code == EXIT_MIGRATION || code == EXIT_CONFIG;
 }
 
+/* A datagram socket at path that the service (running as user, if set) may send to. */
 static int
-sup_notify_socket(const char *path, char *err, size_t n)
+sup_notify_socket(const char *path, const char *user, char *err, size_t n)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, one = 1;
@@ -55,6 +60,12 @@ sup_notify_socket(const char *path, char *err, size_t n)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	chmod(path, 0600);
+	if (user != NULL && geteuid() == 0) {
+		struct passwd *pw = getpwnam(user);
+
+		if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) != 0)
+			snprintf(err, n, "cannot chown %s: %s", path, strerror(errno));
+	}
 	return fd;
 }
 
@@ -90,9 +101,9 @@ sup_init(struct sup *s, const struct svc_table *t, const char *var_dir, int64_t 
 		logsink_init(&p->log, logpath, log_max, log_keep);
 		free(logpath);
 		s->n++;
-		if (ok && p->def->kind == SVC_NOTIFY) {
+		if (ok && (p->def->kind == SVC_NOTIFY || p->def->kind == SVC_PGREADY)) {
 			p->notify_path = sup_join(rundir, t->svc[i].name, ".notify");
-			p->notify_fd = sup_notify_socket(p->notify_path, err, n);
+			p->notify_fd = sup_notify_socket(p->notify_path, p->def->user, err, n);
 			ok = p->notify_fd >= 0;
 		}
 	}
@@ -154,6 +165,7 @@ sup_report(struct sup *s, const char *service, const char *reason)
 	s->start_reported = true;
 	if (reason == NULL) {
 		log_info(s->lg, "platformd.ready", "all services ready");
+		notify_send("READY=1"); /* when platformd itself runs under systemd */
 		len = snprintf(msg, sizeof(msg), "ok\n");
 	} else {
 		log_error(s->lg, "platformd.startFailed", "%s: %s", service, reason);
@@ -192,7 +204,7 @@ sup_spawn(struct sup *s, struct sup_proc *p, int64_t now)
 	p->pid = pid;
 	p->out_fd = fd;
 	p->state = p->def->kind == SVC_SIMPLE ? SUP_UP : SUP_STARTING;
-	p->next_ms = now + SUP_PG_PING_MS;
+	p->next_ms = now + 2 * SUP_PG_PING_MS;
 	log_info(s->lg, "platformd.spawn", "%s started, pid %d", p->def->name, (int)pid);
 }
 
@@ -512,6 +524,7 @@ sup_stop_all(struct sup *s, int64_t now)
 	if (s->mode == SUP_SHUTDOWN)
 		return;
 	log_info(s->lg, "platformd.stop", "stopping all services");
+	notify_send("STOPPING=1");
 	s->mode = SUP_SHUTDOWN;
 	sup_tick_stopping(s, now);
 }

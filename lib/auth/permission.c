@@ -189,23 +189,38 @@ permission_role_list(PGconn *db, const char *tenant_id, cJSON **out)
 struct err *
 permission_role_create(PGconn *db, const char *tenant_id, const char *identifier, cJSON **out)
 {
-	/* One statement, so the duplicate check and the insert see the same snapshot. */
+	/* Creates of one tenant are serialised, so two concurrent requests for the same
+	 * identifier cannot both pass the duplicate check (there is no unique index). */
+	static const char sql_lock[] =
+	    "SELECT pg_advisory_xact_lock(hashtext('platform.role.create'), hashtext($1))";
 	static const char sql[] =
 	    "INSERT INTO \"role\" (\"identifier\", \"tenant\") SELECT $2::text, $1::uuid "
 	    "WHERE NOT EXISTS (SELECT 1 FROM \"role\" WHERE \"identifier\" = $2::text "
 	    "AND \"tenant\" = $1::uuid) RETURNING json_build_object('role', json_build_object("
 	    "'id', id, 'identifier', identifier))";
 	const char *params[] = { tenant_id, identifier };
-	struct err *e = NULL;
-	PGresult *r = pg_query(db, sql, 2, params, &e);
+	struct err *e = pg_begin(db);
+	PGresult *r;
 
-	if (e != NULL)
-		return e;
-	*out = PQntuples(r) == 1 ? pg_get_json(r, 0, 0) : NULL;
-	PQclear(r);
-	if (*out == NULL)
-		return err_new("authPermission.createRole.duplicateIdentifier", 400, NULL);
-	return NULL;
+	*out = NULL;
+	if (e == NULL)
+		e = pg_exec(db, sql_lock, 1, params);
+	if (e == NULL) {
+		r = pg_query(db, sql, 2, params, &e);
+		if (e == NULL && PQntuples(r) == 1)
+			*out = pg_get_json(r, 0, 0);
+		PQclear(r);
+	}
+	if (e == NULL && *out == NULL)
+		e = err_new("authPermission.createRole.duplicateIdentifier", 400, NULL);
+	if (e == NULL)
+		e = pg_commit(db);
+	if (e != NULL) {
+		pg_rollback(db);
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return e;
 }
 
 /* The role must belong to the tenant (unknownRole) and not be static (notEditable). */

@@ -47,7 +47,8 @@ struct err *permission_list(PGconn *db, cJSON **out);
 /* {roles:[{id, identifier, isEditable, permissions}]}: the tenant's and global roles,
  * ordered by identifier (DECISIONS §13.23). */
 struct err *permission_role_list(PGconn *db, const char *tenant_id, cJSON **out);
-/* {role:{id, identifier}}; 400 authPermission.createRole.duplicateIdentifier. */
+/* {role:{id, identifier}}; 400 authPermission.createRole.duplicateIdentifier. Runs its
+ * own transaction (db must be outside one). */
 struct err *permission_role_create(PGconn *db, const char *tenant_id, const char *identifier,
                                    cJSON **out);
 /* 400 authPermission.requireRole.unknownRole / .notEditable. */

@@ -1,39 +1,20 @@
-/* Local-directory storage backend: one file per object, written atomically. */
+/* File storage front: picks the backend from the configuration, validates keys once for
+ * both backends and dispatches. */
 #include "storage.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fatal.h"
+#include "storage_local.h"
+#include "storage_s3.h"
 
-static int
-storage_mkdirs(const char *path)
-{
-	char buf[4096];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0750) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int
+int
 storage_key_ok(const char *key)
 {
-	size_t n = strlen(key);
+	size_t n = key != NULL ? strlen(key) : 0;
 
-	if (n == 0 || n > 200 || key[0] == '.')
+	if (n == 0 || n > STORAGE_KEY_MAX_LEN || key[0] == '.')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = key[i];
@@ -45,20 +26,42 @@ storage_key_ok(const char *key)
 	return 1;
 }
 
+void
+storage_listing_add(struct storage_listing *l, const char *key, long long size)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		l->items = realloc(l->items, l->cap * sizeof(l->items[0]));
+		if (l->items == NULL)
+			fatal_oom();
+	}
+	l->items[l->n].key = xstrdup(key);
+	l->items[l->n].size = size;
+	l->n++;
+}
+
+void
+storage_listing_free(struct storage_listing *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].key);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
 struct err *
 storage_open(struct storage *st, const struct config *cfg)
 {
-	char path[4096];
-
-	if (strcmp(cfg->storage_backend, "local") != 0)
-		return err_newf("storage.unsupported", 500,
-		                "storage.backend = %s is not built yet; use local",
-		                cfg->storage_backend);
-	snprintf(path, sizeof(path), "%s/%s", cfg->storage_dir, cfg->storage_bucket);
-	if (storage_mkdirs(path) != 0)
-		return err_internal("storage: cannot create %s: %s", path, strerror(errno));
-	st->dir = xstrdup(path);
-	return NULL;
+	memset(st, 0, sizeof(*st));
+	if (cfg->storage_backend == NULL || strcmp(cfg->storage_backend, "local") == 0) {
+		st->backend = STORAGE_LOCAL;
+		return storage_local_open(cfg->storage_dir, cfg->storage_bucket, &st->dir);
+	}
+	if (strcmp(cfg->storage_backend, "s3") == 0) {
+		st->backend = STORAGE_S3;
+		return storage_s3_open(cfg, &st->s3);
+	}
+	return err_newf("config.invalid", 500, "storage.backend must be local or s3");
 }
 
 void
@@ -66,88 +69,78 @@ storage_close(struct storage *st)
 {
 	free(st->dir);
 	st->dir = NULL;
+	storage_s3_free(st->s3);
+	st->s3 = NULL;
+}
+
+static struct err *
+storage_bad_key(void)
+{
+	return err_newf("storage.invalidKey", 400, "invalid storage key");
+}
+
+struct err *
+storage_put_type(struct storage *st, const char *key, const void *data, size_t len,
+                 const char *content_type)
+{
+	if (!storage_key_ok(key))
+		return storage_bad_key();
+	if (st->backend == STORAGE_S3)
+		return storage_s3_put(st->s3, key, data, len, content_type);
+	return storage_local_put(st->dir, key, data, len);
 }
 
 struct err *
 storage_put(struct storage *st, const char *key, const void *data, size_t len)
 {
-	char path[4096], tmp[4200];
-	const char *p = data;
-	int fd;
-
-	if (!storage_key_ok(key))
-		return err_newf("storage.invalidKey", 400, "invalid storage key");
-	snprintf(path, sizeof(path), "%s/%s", st->dir, key);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return err_internal("storage: open %s: %s", tmp, strerror(errno));
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			close(fd);
-			unlink(tmp);
-			return err_internal("storage: write %s: %s", tmp, strerror(errno));
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return err_internal("storage: store %s: %s", path, strerror(errno));
-	}
-	return NULL;
+	return storage_put_type(st, key, data, len, NULL);
 }
 
 struct err *
 storage_get(struct storage *st, const char *key, void **data, size_t *len)
 {
-	char path[4096];
-	struct stat sb;
-	char *buf;
-	size_t off = 0;
-	int fd;
-
 	if (!storage_key_ok(key))
-		return err_newf("storage.invalidKey", 400, "invalid storage key");
-	snprintf(path, sizeof(path), "%s/%s", st->dir, key);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT
-		           ? err_new("error.server.notFound", 404, NULL)
-		           : err_internal("storage: open %s: %s", path, strerror(errno));
-	if (fstat(fd, &sb) != 0) {
-		close(fd);
-		return err_internal("storage: stat %s: %s", path, strerror(errno));
-	}
-	buf = xmalloc((size_t)sb.st_size + 1);
-	while (off < (size_t)sb.st_size) {
-		ssize_t r = read(fd, buf + off, (size_t)sb.st_size - off);
+		return storage_bad_key();
+	if (st->backend == STORAGE_S3)
+		return storage_s3_get(st->s3, key, data, len);
+	return storage_local_get(st->dir, key, data, len);
+}
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		off += (size_t)r;
-	}
-	close(fd);
-	*data = buf;
-	*len = off;
-	return NULL;
+struct err *
+storage_head(struct storage *st, const char *key, long long *size)
+{
+	if (!storage_key_ok(key))
+		return storage_bad_key();
+	if (st->backend == STORAGE_S3)
+		return storage_s3_head(st->s3, key, size);
+	return storage_local_head(st->dir, key, size);
 }
 
 struct err *
 storage_delete(struct storage *st, const char *key)
 {
-	char path[4096];
-
 	if (!storage_key_ok(key))
-		return err_newf("storage.invalidKey", 400, "invalid storage key");
-	snprintf(path, sizeof(path), "%s/%s", st->dir, key);
-	if (unlink(path) != 0 && errno != ENOENT)
-		return err_internal("storage: unlink %s: %s", path, strerror(errno));
-	return NULL;
+		return storage_bad_key();
+	if (st->backend == STORAGE_S3)
+		return storage_s3_delete(st->s3, key);
+	return storage_local_delete(st->dir, key);
+}
+
+struct err *
+storage_list(struct storage *st, const char *prefix, struct storage_listing *out)
+{
+	struct err *e;
+
+	memset(out, 0, sizeof(*out));
+	if (prefix == NULL)
+		prefix = "";
+	if (prefix[0] != '\0' && !storage_key_ok(prefix))
+		return err_newf("storage.invalidKey", 400, "invalid storage key prefix");
+	if (st->backend == STORAGE_S3)
+		e = storage_s3_list(st->s3, prefix, out);
+	else
+		e = storage_local_list(st->dir, prefix, out);
+	if (e != NULL)
+		storage_listing_free(out);
+	return e;
 }

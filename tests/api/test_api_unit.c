@@ -280,6 +280,11 @@ START_TEST(tenant_resolution)
 	ck_assert_ptr_null(e);
 	ck_assert_str_eq(tr.tenant->name, "scaffold");
 	ck_assert_str_eq(tr.public_url, "http://scaffold.acc.lightbase.nl");
+	/* a port on Host is ignored for the api url lookup */
+	e = tenant_resolve(&tc, true, "http", "api.second.acc.lightbase.nl:3000", NULL, NULL, &tr);
+	ck_assert_ptr_null(e);
+	ck_assert_str_eq(tr.tenant->name, "second");
+	ck_assert_str_eq(tr.api_url, "http://api.second.acc.lightbase.nl:3000");
 	e = tenant_resolve(&tc, true, "http", "", NULL, NULL, &tr);
 	ck_assert_str_eq(e->key, "multitenant.require.missingHostHeader");
 	err_free(e);

@@ -369,6 +369,12 @@ START_TEST(flag_list_filter_order_paginate)
 	             "{\"where\":{\"createdAtGreaterThan\":\"2020-01-01T12:00:00.000Z\","
 	             "\"createdAtLowerThan\":\"2020-01-03T12:00:00.000Z\"}}",
 	             2, (const char *const[]){ "__FEATURE_B", "__FIX_C" }, 2);
+	assert_flags(access, "",
+	             "{\"where\":{\"nameNotIn\":[\"__FIX_C\"],\"createdAtIn\":["
+	             "\"2020-01-01T00:00:00.000Z\",\"2020-01-03T00:00:00.000Z\"]}}",
+	             1, (const char *const[]){ "__FEATURE_A" }, 1);
+	assert_flags(access, "", "{\"where\":{\"updatedAt\":\"2020-01-02T00:00:00.000Z\"}}", 1,
+	             (const char *const[]){ "__FEATURE_B" }, 1);
 	snprintf(body, sizeof(body), "{\"where\":{\"idIn\":[\"%s\"],\"idNotEqual\":\"%s\"}}",
 	         flags[0], flags[1]);
 	assert_flags(access, "", body, 1, (const char *const[]){ "__FEATURE_A" }, 1);

@@ -487,10 +487,15 @@ START_TEST(register_verify_email_then_login)
 	assert_error(tadmin_call_in(&api, TADMIN_OTHER_ORIGIN, NULL, "POST",
 	                            "/auth/password-based/verify-email", body, &resp),
 	             400, "authPasswordBased.verifyEmail.invalidVerifyToken");
+	snprintf(body, sizeof(body),
+	         "{\"verifyToken\":\"%s\",\"device\":{\"platform\":\"apple\",\"name\":\"phone\"}}",
+	         token);
 	ck_assert_int_eq(post(NULL, "/auth/password-based/verify-email", body), 200);
 	snprintf(access, sizeof(access), "%s", tpw_access(resp));
 	ck_assert_int_eq(me(access), 200);
 	ck_assert_int_eq(tpw_job_count(api.db, "auth.passwordBased.loginVerified"), 1);
+	ck_assert_int_eq(tadmin_count(api.db, "SELECT 1 FROM device WHERE platform = 'apple'", 0),
+	                 1);
 	/* Single use (DECISIONS §13.11). */
 	assert_error(post(NULL, "/auth/password-based/verify-email", body), 400,
 	             "authPasswordBased.verifyEmail.invalidVerifyToken");
@@ -498,6 +503,43 @@ START_TEST(register_verify_email_then_login)
 	             400, "validator.error");
 	ck_assert_int_eq(tpw_login(&api, "new@example.com", TPW_PASSWORD, &resp), 200);
 	free(token);
+}
+END_TEST
+
+START_TEST(verify_email_with_otp_is_two_step)
+{
+	char other[37], access[512], body[128];
+	cJSON *job;
+
+	/* A verify-email login of a user with email OTP also gets a fresh code (§13.9). */
+	tpw_create_user(api.db, "bob@example.com", TPW_PASSWORD, false, other);
+	tadmin_count(api.db,
+	             "UPDATE \"passwordLogin\" SET \"otpEnabledAt\" = now() WHERE \"user\" = $1", 1,
+	             other);
+	tadmin_count(
+	    api.db,
+	    "INSERT INTO \"passwordLoginReset\" (login, \"resetToken\", \"shouldSetPassword\", "
+	    "\"expiresAt\") SELECT id, 'auth-verify-00000000-0000-4000-8000-000000000001', "
+	    "false, now() + interval '1 hour' FROM \"passwordLogin\" WHERE \"user\" = $1",
+	    1, other);
+	ck_assert_int_eq(
+	    post(NULL, "/auth/password-based/verify-email",
+	         "{\"verifyToken\":\"auth-verify-00000000-0000-4000-8000-000000000001\"}"),
+	    200);
+	snprintf(access, sizeof(access), "%s", tpw_access(resp));
+	ck_assert_int_eq(
+	    tadmin_count(api.db,
+	                 "SELECT 1 FROM \"sessionStore\" WHERE data->>'type' = "
+	                 "'checkTwoStep' AND data->>'twoStepType' = 'passwordBasedOtp'",
+	                 0),
+	    1);
+	job = tpw_job(api.db, "auth.passwordBased.requestOtp");
+	ck_assert_ptr_nonnull(job);
+	snprintf(body, sizeof(body), "{\"otp\":\"%s\"}", tpw_str(job, "otp"));
+	cJSON_Delete(job);
+	assert_success(post(access, "/auth/password-based/verify-otp", body));
+	ck_assert_int_eq(tadmin_call(&api, access, "GET", "/auth/password-based", NULL, &resp),
+	                 200);
 }
 END_TEST
 
@@ -533,6 +575,7 @@ main(void)
 	tcase_add_test(tc, list_emails);
 	tcase_add_test(tc, update_password);
 	tcase_add_test(tc, update_email);
+	tcase_add_test(tc, verify_email_with_otp_is_two_step);
 	tcase_add_test(tc, register_disabled_by_default);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(reg, setup_register, teardown);

@@ -68,6 +68,31 @@ START_TEST(test_scheduled_jobs_wait)
 }
 END_TEST
 
+START_TEST(test_notify_wakes_idle_worker)
+{
+	pid_t pid;
+
+	qs_setup();
+	/* polling once a minute: a job that runs within the wait bound was announced by
+	 * the insert trigger's NOTIFY */
+	setenv("PLATFORM_QUEUE_POLL_INTERVAL_MS", "60000", 1);
+	pid = qs_start("queue.log", NULL, NULL);
+	ck_assert(qs_wait_log("queue.log", "Starting queue"));
+	tsupport_sleep_ms(200); /* past the first (empty) claim, into the wait */
+	qs_exec(RECORD("{\"tag\":\"notified\"}"));
+	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"queueTestRecord\"", 1, false), 1);
+	ck_assert_int_eq(qs_stop(pid), 0);
+	/* without the trigger (the template's Node code inserts like this), polling finds it */
+	setenv("PLATFORM_QUEUE_POLL_INTERVAL_MS", "100", 1);
+	qs_exec("ALTER TABLE \"job\" DISABLE TRIGGER \"jobInsertNotifyTrigger\"");
+	pid = qs_start("queue2.log", NULL, NULL);
+	ck_assert(qs_wait_log("queue2.log", "Starting queue"));
+	qs_exec(RECORD("{\"tag\":\"polled\"}"));
+	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"queueTestRecord\"", 2, false), 2);
+	ck_assert_int_eq(qs_stop(pid), 0);
+}
+END_TEST
+
 START_TEST(test_retry_backoff_then_failed)
 {
 	pid_t pid;
@@ -373,6 +398,7 @@ queue_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_priority_order);
 	tcase_add_test(tc, test_scheduled_jobs_wait);
+	tcase_add_test(tc, test_notify_wakes_idle_worker);
 	tcase_add_test(tc, test_retry_backoff_then_failed);
 	tcase_add_test(tc, test_timeout_enforced);
 	tcase_add_test(tc, test_kill9_redelivery);

@@ -304,6 +304,31 @@ START_TEST(start_status_logs_stop)
 	log = supt_output();
 	ck_assert_ptr_null(strstr(log, "line 0"));
 	free(log);
+	{ /* logs -f: lines appended later show up (a restart of a prints again) */
+		char follow[96], *argv[] = { (char *)tsupport_exe("TEST_PLATFORMCTL_EXE"),
+			                     "logs",
+			                     "a",
+			                     "-f",
+			                     "-n",
+			                     "0",
+			                     NULL };
+		pid_t fpid;
+		bool seen = false;
+
+		snprintf(follow, sizeof(follow), "%s/follow", supt.dir);
+		fpid = tsupport_spawn(argv, follow);
+		tsupport_sleep_ms(300);
+		ck_assert_int_eq(supt_ctl("restart", "a", NULL), 0);
+		for (int i = 0; i < 300 && !seen; i++) {
+			log = tsupport_read_file(follow);
+			seen = log != NULL && strstr(log, "helper a line 2") != NULL;
+			free(log);
+			tsupport_sleep_ms(50);
+		}
+		kill(fpid, SIGTERM);
+		tsupport_wait(fpid, 10000);
+		ck_assert(seen);
+	}
 	ck_assert_int_eq(supt_ctl("logs", "../etc/passwd", NULL), 64);
 	ck_assert_int_eq(supt_ctl("logs", "nosuch", NULL), 1);
 	/* stop: everything gone */
@@ -646,29 +671,55 @@ START_TEST(restart_one)
 }
 END_TEST
 
-/* platformd in the foreground (as under another supervisor): SIGTERM stops all in
- * reverse dependency order (b before a, which it depends on) and exits 0. */
+static int
+supt_notify_socket(char *path, size_t n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	snprintf(path, n, "%s/notify", supt.dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* platformd in the foreground (as under another supervisor): it reports READY=1 and
+ * STOPPING=1 itself; SIGTERM stops all in reverse dependency order (b before a, which
+ * it depends on) and exits 0. */
 START_TEST(sigterm_foreground)
 {
 	char *argv[] = { (char *)tsupport_exe("TEST_PLATFORMD_EXE"), "--services", supt.services,
 		         NULL };
-	char log[256], *text, *stop_all, *b_exit, *a_exit;
-	int status, pa;
+	char log[256], *text, *stop_all, *b_exit, *a_exit, npath[96], msg[64];
+	int status, pa, nfd;
 	pid_t pid;
 	cJSON *st;
 
 	supt_begin("a notify - HELPER notify a\n"
 	           "b notify a HELPER notify b\n");
+	nfd = supt_notify_socket(npath, sizeof(npath));
+	setenv("NOTIFY_SOCKET", npath, 1); /* platformd itself under a notify supervisor */
 	pid = tsupport_spawn(argv, NULL);
+	unsetenv("NOTIFY_SOCKET");
 	ck_assert_int_ge(supt_wait_up("b", -1, 30000), 0);
 	st = supt_status();
 	pa = supt_num(st, "a", "pid");
 	cJSON_Delete(st);
+	/* a second platformd on the same var dir refuses to run */
+	unlink(supt.out);
+	ck_assert_int_eq(tsupport_run(argv, supt.out, 30000), 1);
+	ck_assert(supt_contains("already running"));
+	ck_assert_int_eq(supt_ctl("status", NULL), 0);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	status = tsupport_wait(pid, 30000);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	ck_assert(!supt_pid_alive(pa));
+	ck_assert_int_eq(recv(nfd, msg, sizeof(msg) - 1, MSG_DONTWAIT), 7);
+	ck_assert_int_eq(memcmp(msg, "READY=1", 7), 0);
+	ck_assert_int_eq(recv(nfd, msg, sizeof(msg) - 1, MSG_DONTWAIT), 10);
+	ck_assert_int_eq(memcmp(msg, "STOPPING=1", 10), 0);
+	close(nfd);
 	snprintf(log, sizeof(log), "%s/log/a.log", supt.var);
 	text = tsupport_read_file(log);
 	ck_assert_ptr_nonnull(strstr(text, "stopping")); /* it got SIGTERM, not SIGKILL */
@@ -710,6 +761,41 @@ START_TEST(platformd_killed)
 }
 END_TEST
 
+/* --config FILE: var_dir and the supervisor keys come from the file, and a missing
+ * app.keys is generated into <var_dir>/app_keys (0600) for the daemons. */
+START_TEST(config_file)
+{
+	char conf[96], text[256], path[160];
+	struct stat sb;
+	char *keys;
+
+	supt_begin("a notify - HELPER notify a\n");
+	unsetenv("PLATFORM_VAR_DIR");
+	unsetenv("APP_KEYS");
+	snprintf(conf, sizeof(conf), "%s/platform.conf", supt.dir);
+	snprintf(text, sizeof(text), "var_dir = %s/var2\nsupervisor.log_keep = 1\n", supt.dir);
+	supt_write(conf, text);
+	ck_assert_int_eq(supt_ctl("--config", conf, "--services", supt.services, "start", NULL), 0);
+	ck_assert_int_eq(supt_ctl("--config", conf, "status", NULL), 0);
+	ck_assert_int_eq(supt_ctl("status", NULL), 3); /* the default var dir: nothing there */
+	snprintf(path, sizeof(path), "%s/var2/log/a.log", supt.dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/var2/app_keys", supt.dir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	keys = tsupport_read_file(path);
+	ck_assert_int_ge(strlen(keys), 20);
+	free(keys);
+	ck_assert_int_eq(supt_ctl("--config", conf, "stop", NULL), 0);
+	snprintf(text, sizeof(text), "%s/bad.conf", supt.dir);
+	supt_write(text, "supervisor.log_keep = many\n");
+	ck_assert_int_eq(supt_ctl("--config", text, "start", NULL), 78);
+	ck_assert(supt_contains("supervisor.log_keep"));
+	setenv("PLATFORM_VAR_DIR", supt.var, 1);
+	supt_end();
+}
+END_TEST
+
 START_TEST(bad_services_file)
 {
 	supt_begin("a notify nosuch HELPER notify a\n");
@@ -718,6 +804,15 @@ START_TEST(bad_services_file)
 	ck_assert_int_eq(supt_ctl("frobnicate", NULL), 64);
 	ck_assert_int_eq(supt_ctl("--help", NULL), 0);
 	ck_assert(supt_contains("usage: platformctl"));
+	{
+		char *help[] = { (char *)tsupport_exe("TEST_PLATFORMD_EXE"), "--help", NULL };
+		char *bad[] = { (char *)tsupport_exe("TEST_PLATFORMD_EXE"), "--bogus", NULL };
+
+		unlink(supt.out);
+		ck_assert_int_eq(tsupport_run(help, supt.out, 30000), 0);
+		ck_assert(supt_contains("usage: platformd"));
+		ck_assert_int_eq(tsupport_run(bad, NULL, 30000), 64);
+	}
 	supt_end();
 }
 END_TEST
@@ -915,6 +1010,7 @@ main(void)
 		{ "restart_one", restart_one },
 		{ "sigterm_foreground", sigterm_foreground },
 		{ "bad_services_file", bad_services_file },
+		{ "config_file", config_file },
 		{ "platformd_killed", platformd_killed },
 		{ "embedded_postgres", embedded_postgres },
 		{ "real_platform", real_platform },
