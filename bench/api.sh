@@ -48,7 +48,7 @@ psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE bench' >/dev/n
 
 "$api_exe" >"$work/api.log" 2>&1 &
 api_pid=$!
-for _ in $(seq 1 400); do curl -fs "http://127.0.0.1:$apiport/_health" >/dev/null && break; sleep 0.05; done
+for _ in $(seq 1 1200); do curl -fs "http://127.0.0.1:$apiport/_health" >/dev/null && break; sleep 0.05; done
 curl -fs "http://127.0.0.1:$apiport/_health" >/dev/null || { echo "bench: platform-api did not start:" >&2; cat "$work/api.log" >&2; exit 1; }
 
 hdr='x-lpc-tenant-origin: scaffold.acc.lightbase.nl'

@@ -29,6 +29,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# S3 test peer for tests/storage: npm @20minutes/s3rver (checks SigV4; needs Node >= 20),
+# installed project-locally into tests/node (gitignored). Without it storage-s3 is skipped.
+if [ ! -f tests/node/node_modules/@20minutes/s3rver/package.json ]; then
+  if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then NSUDO=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then NSUDO=(sudo)
+    else echo "setup: npm missing; run as root: apt-get install -y nodejs npm" >&2; exit 1
+    fi
+    "${NSUDO[@]}" apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive "${NSUDO[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >&2
+  fi
+  echo "setup: installing @20minutes/s3rver@4.0.4 into tests/node" >&2
+  npm install --prefix tests/node --no-audit --no-fund @20minutes/s3rver@4.0.4 >&2
+fi
+
 build() { # dir, extra meson args...
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then

@@ -10,7 +10,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
-#include <event2/thread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +232,13 @@ http_cors(struct api_ctx *c, enum evhttp_cmd_type cmd)
 
 /* ---- input ---- */
 
+/* arena_defer callback (a cast of cJSON_Delete would call it through the wrong type). */
+static void
+http_json_free(void *p)
+{
+	cJSON_Delete(p);
+}
+
 static int
 http_hex(int ch)
 {
@@ -271,7 +277,7 @@ http_params(struct api_ctx *c, const struct router_match *m)
 {
 	cJSON *p = json_object();
 
-	arena_defer(c->arena, (void (*)(void *))cJSON_Delete, p);
+	arena_defer(c->arena, http_json_free, p);
 	for (size_t i = 0; i < m->nparams; i++) {
 		char *v = http_decode(c->arena, m->values[i]);
 
@@ -335,7 +341,7 @@ http_body(struct api_ctx *c, enum evhttp_cmd_type cmd, cJSON **body)
 	raw = (const char *)evbuffer_pullup(in, -1);
 	*body = json_parse(raw, len, &e);
 	if (*body != NULL)
-		arena_defer(c->arena, (void (*)(void *))cJSON_Delete, *body);
+		arena_defer(c->arena, http_json_free, *body);
 	return e;
 }
 
@@ -346,7 +352,7 @@ http_validate_group(struct api_ctx *c, const struct schema *s, const cJSON *in, 
 
 	*out = validate(s, in, &e);
 	if (*out != NULL)
-		arena_defer(c->arena, (void (*)(void *))cJSON_Delete, *out);
+		arena_defer(c->arena, http_json_free, *out);
 	return e;
 }
 
@@ -366,7 +372,7 @@ http_input(struct api_ctx *c, enum evhttp_cmd_type cmd, const struct router_matc
 	if (e == NULL && rt->query != NULL) {
 		cJSON *raw = http_query_object(c);
 
-		arena_defer(c->arena, (void (*)(void *))cJSON_Delete, raw);
+		arena_defer(c->arena, http_json_free, raw);
 		e = http_validate_group(c, rt->query, raw, &query);
 		c->query = query;
 	}
@@ -715,8 +721,6 @@ http_start(struct api_server *srv)
 	struct err *e = NULL;
 	int i;
 
-	if (evthread_use_pthreads() != 0)
-		fatal("api: evthread_use_pthreads failed");
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	for (i = 0; i < srv->nworkers && e == NULL; i++)
 		e = http_worker_init(srv, &srv->workers[i], i);

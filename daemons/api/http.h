@@ -60,7 +60,8 @@ struct api_worker {
 };
 
 /* Create the workers: connect, prepare, bind (all before returning, so a bind or
- * database failure is reported at start-up). */
+ * database failure is reported at start-up). evthread_use_pthreads() must have been
+ * called before (main does). */
 struct err *http_start(struct api_server *srv);
 /* Ask every worker to drain and stop (thread-safe, async-signal-unsafe). */
 void http_stop(struct api_server *srv);

@@ -1,5 +1,6 @@
 /* platform-api: configuration, tenants, start-up sync, workers, signals. */
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,11 @@ api_setup(struct api_main *m)
 		err_free(e);
 		return EXIT_CONFIG;
 	}
+	if (m->cfg.api_access_token_ttl_s >= m->cfg.api_refresh_token_ttl_s) {
+		log_error(&m->log, "api.start",
+		          "api.access_token_ttl_s must be below api.refresh_token_ttl_s");
+		return EXIT_CONFIG;
+	}
 	rc = api_sync(m);
 	if (rc != EXIT_OK)
 		return rc;
@@ -139,11 +145,6 @@ api_setup(struct api_main *m)
 	    !m->cfg.production || strcmp(env, "development") == 0 || strcmp(env, "acceptance") == 0;
 	m->srv.nworkers =
 	    m->cfg.api_workers > 0 ? (int)m->cfg.api_workers : (int)(cores > 0 ? cores : 1);
-	if (m->srv.session.access_ttl_s >= m->srv.session.refresh_ttl_s) {
-		log_error(&m->log, "api.start",
-		          "api.access_token_ttl_s must be below api.refresh_token_ttl_s");
-		return EXIT_CONFIG;
-	}
 	e = http_start(&m->srv);
 	if (e != NULL) {
 		log_error(&m->log, "api.start", "%s", e->message);
@@ -178,18 +179,22 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	daemon_setup("api", config_path, &m.cfg, &m.log);
+	/* Signals are caught before the workers listen, so a SIGTERM right after the port
+	 * opens is a graceful stop, not a kill. */
+	if (evthread_use_pthreads() != 0)
+		fatal("api: evthread_use_pthreads failed");
+	m.base = event_base_new();
+	m.sigterm = m.base != NULL ? evsignal_new(m.base, SIGTERM, api_on_signal, &m) : NULL;
+	m.sigint = m.base != NULL ? evsignal_new(m.base, SIGINT, api_on_signal, &m) : NULL;
+	if (m.sigterm == NULL || m.sigint == NULL)
+		fatal("api: cannot set up signal handling");
+	event_add(m.sigterm, NULL);
+	event_add(m.sigint, NULL);
 	rc = api_setup(&m);
 	if (rc != EXIT_OK) {
 		api_cleanup(&m);
 		return rc;
 	}
-	m.base = event_base_new();
-	m.sigterm = evsignal_new(m.base, SIGTERM, api_on_signal, &m);
-	m.sigint = evsignal_new(m.base, SIGINT, api_on_signal, &m);
-	if (m.base == NULL || m.sigterm == NULL || m.sigint == NULL)
-		fatal("api: cannot set up signal handling");
-	event_add(m.sigterm, NULL);
-	event_add(m.sigint, NULL);
 	log_info(&m.log, "api.start", "listening on %s:%lld with %d workers", m.cfg.api_listen,
 	         (long long)m.cfg.api_port, m.srv.nworkers);
 	notify_send("READY=1");

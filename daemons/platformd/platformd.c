@@ -124,6 +124,7 @@ platformd_setup(struct platformd *d, const struct platformd_opts *o)
 {
 	struct err *e = supconfig_load(&d->sc, o->config, true);
 	char msg[512], *path;
+	bool ok;
 
 	if (e != NULL)
 		platformd_die(EXIT_CONFIG, "configuration error", e);
@@ -136,6 +137,7 @@ platformd_setup(struct platformd *d, const struct platformd_opts *o)
 	d->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	if (d->log_fd < 0) {
 		fprintf(stderr, "platformd: cannot open %s: %s\n", path, strerror(errno));
+		free(path);
 		exit(EXIT_RUNTIME);
 	}
 	free(path);
@@ -147,11 +149,12 @@ platformd_setup(struct platformd *d, const struct platformd_opts *o)
 		exit(EXIT_RUNTIME);
 	}
 	path = supconfig_path(&d->sc, "run/platformd.sock");
-	if (!control_open(&d->ctl, path, msg, sizeof(msg))) {
+	ok = control_open(&d->ctl, path, msg, sizeof(msg));
+	free(path);
+	if (!ok) {
 		fprintf(stderr, "platformd: %s\n", msg);
 		exit(EXIT_RUNTIME);
 	}
-	free(path);
 }
 
 static void
@@ -261,8 +264,10 @@ platformd_on_signal(struct platformd *d, int64_t now)
 			sup_stop_all(&d->sup, now);
 		} else {
 			log_info(&d->lg, "platformd.signal", "second signal: killing now");
+			d->sup.hurry = true;
 			for (size_t i = 0; i < d->sup.n; i++)
-				d->sup.proc[i].next_ms = now; /* stop time-out expires at once */
+				if (d->sup.proc[i].state == SUP_STOPPING)
+					d->sup.proc[i].next_ms = now; /* time-out expires at once */
 		}
 	}
 	platformd_reap(d, now);

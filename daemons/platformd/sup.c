@@ -215,6 +215,8 @@ sup_signal(struct sup *s, struct sup_proc *p, int64_t now)
 
 	if (p->def->stop_timeout_ms > timeout)
 		timeout = p->def->stop_timeout_ms;
+	if (s->hurry)
+		timeout = 0; /* second signal: SIGKILL on the next tick */
 	child_signal(p->pid, p->def->stop_signal);
 	p->state = SUP_STOPPING;
 	p->next_ms = now + timeout;
@@ -243,12 +245,15 @@ sup_tick_proc(struct sup *s, struct sup_proc *p, int64_t now)
 		}
 		break;
 	case SUP_STOPPING:
-		if (now >= p->next_ms && !p->killed && sup_alive(p)) {
+		if (now < p->next_ms || !sup_alive(p))
+			break;
+		if (!p->killed) {
 			log_error(s->lg, "platformd.kill", "%s did not stop in time: SIGKILL",
 			          p->def->name);
 			child_signal(p->pid, SIGKILL);
 			p->killed = true;
 		}
+		p->next_ms = now + 1000; /* only a wake-up: the exit itself is an event */
 		break;
 	default:
 		break;
@@ -351,7 +356,10 @@ sup_next_timeout(const struct sup *s, int64_t now)
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct sup_proc *p = &s->proc[i];
-		bool timed = p->state == SUP_BACKOFF || p->state == SUP_STOPPING ||
+		/* a restart waiting for a dependency is woken by that dependency's event,
+		 * not by a timer: no busy loop */
+		bool timed = (p->state == SUP_BACKOFF && sup_deps_ready(s, p)) ||
+		             p->state == SUP_STOPPING ||
 		             (p->state == SUP_STARTING && p->def->kind == SVC_PGREADY);
 
 		if (timed && (next < 0 || p->next_ms < next))

@@ -64,6 +64,7 @@ struct sup {
 	bool start_reported;       /* the start result was reported */
 	int64_t start_deadline_ms; /* report failure if not all ready by then */
 	int start_fd;              /* where to report the start result (daemon mode), -1 */
+	bool hurry;                /* second SIGTERM: no stop time-out */
 	bool finished;             /* shut down: leave the loop */
 	int exit_code;
 };

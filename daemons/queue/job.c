@@ -56,6 +56,12 @@ static const char job_fail_sql[] =
     "ELSE now() + $5 * interval '1 millisecond' END "
     "WHERE \"id\" = $1 AND \"lockedUntil\" = $2::timestamptz";
 
+/* Milliseconds until the next scheduled job, so an idle worker wakes up for it instead
+ * of at the next poll. */
+static const char job_next_due_sql[] =
+    "SELECT ceil(extract(epoch FROM min(\"scheduledAt\") - now()) * 1000)::bigint FROM \"job\" "
+    "WHERE NOT \"isComplete\" AND \"failedAt\" IS NULL AND \"scheduledAt\" > now()";
+
 struct err *
 job_prepare(PGconn *conn)
 {
@@ -65,7 +71,8 @@ job_prepare(PGconn *conn)
 	    (e = pg_prepare(conn, "job_complete", job_complete_sql, 2)) != NULL ||
 	    (e = pg_prepare(conn, "job_renew", job_renew_sql, 3)) != NULL ||
 	    (e = pg_prepare(conn, "job_release", job_release_sql, 2)) != NULL ||
-	    (e = pg_prepare(conn, "job_fail", job_fail_sql, 5)) != NULL)
+	    (e = pg_prepare(conn, "job_fail", job_fail_sql, 5)) != NULL ||
+	    (e = pg_prepare(conn, "job_next_due", job_next_due_sql, 0)) != NULL)
 		return e;
 	return NULL;
 }
@@ -230,6 +237,19 @@ job_retry_failed(PGconn *conn, const char *name, int64_t *count)
 	if (r == NULL)
 		return e;
 	*count = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return NULL;
+}
+
+struct err *
+job_next_due_ms(PGconn *conn, int64_t *ms)
+{
+	struct err *e = NULL;
+	PGresult *r = pg_query_prepared(conn, "job_next_due", 0, NULL, &e);
+
+	if (r == NULL)
+		return e;
+	*ms = pg_is_null(r, 0, 0) ? -1 : pg_get_int64(r, 0, 0);
 	PQclear(r);
 	return NULL;
 }

@@ -53,6 +53,8 @@ struct err *job_release(PGconn *conn, const int64_t *ids, int n, const char *lea
  * *done is false when the lease was lost (another worker owns the job now). */
 struct err *job_fail(PGconn *conn, const struct job *j, const char *lease, bool final,
                      int64_t delay_ms, const char *error, bool *done);
+/* Milliseconds until the earliest future "scheduledAt" of a pending job, or -1. */
+struct err *job_next_due_ms(PGconn *conn, int64_t *ms);
 /* Reset failed jobs (all, or those named name) so they run again; *count gets how many. */
 struct err *job_retry_failed(PGconn *conn, const char *name, int64_t *count);
 

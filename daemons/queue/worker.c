@@ -94,15 +94,22 @@ worker_drain_notifies(PGconn *conn)
 	return any;
 }
 
-/* Sleep until a NOTIFY, the poll interval or shutdown. */
+/* Sleep until a NOTIFY, the next scheduled job, the poll interval or shutdown. */
 static void
 worker_wait(struct worker *w, PGconn *conn)
 {
 	struct pollfd fds[2] = { { PQsocket(conn), POLLIN, 0 }, { w->q->stop_fd, POLLIN, 0 } };
+	int64_t timeout = w->q->cfg->queue_poll_interval_ms, due = -1;
+	struct err *e;
 
 	if (worker_drain_notifies(conn))
 		return;
-	if (poll(fds, 2, (int)w->q->cfg->queue_poll_interval_ms) > 0 && (fds[0].revents != 0))
+	/* a scheduled job or a retry due before the next poll: wake up for it */
+	if ((e = job_next_due_ms(conn, &due)) != NULL)
+		err_free(e);
+	else if (due >= 0 && due < timeout)
+		timeout = due;
+	if (poll(fds, 2, (int)timeout) > 0 && (fds[0].revents != 0))
 		worker_drain_notifies(conn);
 }
 

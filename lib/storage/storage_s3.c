@@ -196,6 +196,16 @@ storage_s3_uri_encode(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+static struct curl_slist *
+storage_s3_header(struct curl_slist *list, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(list, line);
+
+	if (l == NULL)
+		fatal_oom();
+	return l;
+}
+
 /* Perform one signed request. Transport failures are errors; any HTTP status is returned
  * in rs for the caller to judge. */
 static struct err *
@@ -222,15 +232,13 @@ storage_s3_do(const struct storage_s3 *s3, const struct storage_s3_req *rq,
 		return err_internal("storage: curl_easy_init failed");
 	storage_s3_sha256_hex(rq->body != NULL ? rq->body : "", rq->body_len, hash);
 	snprintf(hdr, sizeof(hdr), "x-amz-content-sha256: %s", hash);
-	headers = curl_slist_append(headers, hdr);
+	headers = storage_s3_header(headers, hdr);
 	/* No "Expect:" override: libcurl 7.88 would sign it as an empty header it never sends,
 	 * and the peer answers SignatureDoesNotMatch. */
 	if (rq->content_type != NULL) {
 		snprintf(hdr, sizeof(hdr), "Content-Type: %s", rq->content_type);
-		headers = curl_slist_append(headers, hdr);
+		headers = storage_s3_header(headers, hdr);
 	}
-	if (headers == NULL)
-		fatal_oom();
 
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -134,6 +134,16 @@ START_TEST(login_errors)
 	             "authPasswordBased.login.invalidEmailPasswordCombination");
 	assert_error(tpw_login(&api, "bob@example.com", TPW_PASSWORD, &resp), 400,
 	             "authPasswordBased.login.emailNotVerified");
+	/* Logins are per tenant: not from a tenant the user is not linked to. */
+	tadmin_count(api.db,
+	             "DELETE FROM \"userTenant\" WHERE \"user\" = $1 AND tenant = "
+	             "(SELECT id FROM tenant WHERE name = 'other')",
+	             1, user_id);
+	assert_error(
+	    tadmin_call_in(&api, TADMIN_OTHER_ORIGIN, NULL, "POST", "/auth/password-based/login",
+	                   "{\"email\":\"ann@example.com\",\"password\":\"" TPW_PASSWORD "\"}",
+	                   &resp),
+	    400, "authPasswordBased.login.invalidEmailPasswordCombination");
 	/* Soft-deleted users cannot log in. */
 	tadmin_count(api.db, "UPDATE \"user\" SET \"deletedAt\" = now() WHERE id = $1", 1, user_id);
 	assert_error(tpw_login(&api, "ann@example.com", TPW_PASSWORD, &resp), 400,
@@ -410,8 +420,16 @@ START_TEST(update_password)
 	assert_error(
 	    post(anon, "/auth/password-based/update-password", "{\"password\":\"New password 3\"}"),
 	    400, "auth.requireUser.incorrectLoginType");
-	tadmin_count(api.db, "UPDATE \"passwordLogin\" SET \"otpEnabledAt\" = now()", 0);
+	/* A forced-rotation session (passwordBasedUpdatePassword) may change it. */
 	tpw_login_ok(&api, "ann@example.com", "New password 2", access);
+	tadmin_count(api.db,
+	             "UPDATE \"sessionStore\" SET data = jsonb_set(data, '{type}', "
+	             "'\"passwordBasedUpdatePassword\"') WHERE data->>'userId' = $1",
+	             1, user_id);
+	assert_success(post(access, "/auth/password-based/update-password",
+	                    "{\"password\":\"New password 4\"}"));
+	tadmin_count(api.db, "UPDATE \"passwordLogin\" SET \"otpEnabledAt\" = now()", 0);
+	tpw_login_ok(&api, "ann@example.com", "New password 4", access);
 	assert_error(post(access, "/auth/password-based/update-password",
 	                  "{\"password\":\"New password 3\"}"),
 	             400, "auth.requireUser.incorrectSessionType");

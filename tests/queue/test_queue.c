@@ -48,6 +48,8 @@ START_TEST(test_scheduled_jobs_wait)
 	pid_t pid = 0;
 
 	qs_setup();
+	/* polling once a minute: the worker must wake up for the scheduled job by itself */
+	setenv("PLATFORM_QUEUE_POLL_INTERVAL_MS", "60000", 1);
 	pid = qs_start("queue.log", NULL, NULL);
 	ck_assert(qs_wait_log("queue.log", "Starting queue"));
 	qs_exec("INSERT INTO \"job\" (\"name\", \"data\", \"scheduledAt\") VALUES "

@@ -2,11 +2,14 @@
  * real files in a temporary directory, removed at the end. */
 #include <check.h>
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -333,6 +336,105 @@ START_TEST(xml_find_and_decode)
 }
 END_TEST
 
+/* A one-shot HTTP peer in a child process: stores the request head in path and answers
+ * 200 with an empty body. Returns its pid; *port receives the port it listens on. */
+static pid_t
+capture_peer(const char *path, int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	pid_t pid;
+
+	ck_assert_int_ge(ls, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(ls, 4), 0);
+	ck_assert_int_eq(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		static const char reply[] =
+		    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+		char buf[16384];
+		size_t n = 0;
+		int c = accept(ls, NULL, NULL);
+		FILE *fp;
+
+		if (c < 0)
+			_exit(1);
+		while (n < sizeof(buf) - 1) {
+			ssize_t r = read(c, buf + n, sizeof(buf) - 1 - n);
+
+			if (r <= 0)
+				break;
+			n += (size_t)r;
+			buf[n] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL)
+				break;
+		}
+		fp = fopen(path, "w");
+		if (fp == NULL || fwrite(buf, 1, n, fp) != n || fclose(fp) != 0)
+			_exit(1);
+		if (write(c, reply, sizeof(reply) - 1) < 0)
+			_exit(1);
+		close(c);
+		_exit(0);
+	}
+	close(ls);
+	return pid;
+}
+
+/* The configured region is the one in the SigV4 credential scope (the template signed
+ * with a fixed region), and the payload hash header is sent. */
+START_TEST(s3_signs_with_configured_region)
+{
+	char dir[] = "/tmp/storage_sig.XXXXXX", path[128], endpoint[64], head[16384];
+	struct config cfg;
+	struct storage st;
+	struct err *e;
+	int port, status;
+	size_t n;
+	pid_t pid;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/request", dir);
+	pid = capture_peer(path, &port);
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.storage_backend = "s3";
+	cfg.storage_bucket = "region-check";
+	cfg.storage_s3_endpoint = endpoint;
+	cfg.storage_s3_region = "eu-west-3";
+	cfg.storage_s3_access_key = "AKIDREGION";
+	cfg.storage_s3_secret_key = "region-secret-value";
+	e = storage_open(&st, &cfg);
+	ck_assert_msg(e == NULL, "open: %s", e != NULL ? e->message : "");
+	storage_close(&st);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	n = fread(head, 1, sizeof(head) - 1, fp);
+	head[n] = '\0';
+	fclose(fp);
+	ck_assert_msg(strncmp(head, "GET /region-check?list-type=2&max-keys=0 HTTP/1.1\r\n", 51) ==
+	                  0,
+	              "request: %s", head);
+	ck_assert_msg(strstr(head, "Credential=AKIDREGION/") != NULL, "request: %s", head);
+	ck_assert_msg(strstr(head, "/eu-west-3/s3/aws4_request") != NULL, "request: %s", head);
+	ck_assert_ptr_nonnull(strstr(head, "AWS4-HMAC-SHA256"));
+	ck_assert_ptr_nonnull(strstr(head,
+	                             "x-amz-content-sha256: "
+	                             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
+	                             "7852b855"));
+	ck_assert_ptr_null(strstr(head, "region-secret-value"));
+	rm_rf(dir);
+}
+END_TEST
+
 static Suite *
 storage_suite(void)
 {
@@ -346,6 +448,7 @@ storage_suite(void)
 	tcase_add_test(tc, local_list_prefix);
 	tcase_add_test(tc, open_rejects_bad_config);
 	tcase_add_test(tc, xml_find_and_decode);
+	tcase_add_test(tc, s3_signs_with_configured_region);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -373,6 +373,30 @@ START_TEST(kill9_restart)
 }
 END_TEST
 
+/* user + system CPU time of pid in ms (from /proc), or -1. */
+static long
+supt_cpu_ms(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* fields after the name: state(3) ... utime(14) stime(15) */
+	if (p == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
 /* Restart delays 100, 200, 400, 800 (cap), 800 ms: the starts recorded by the
  * crashing helper are never closer than the planned delay. */
 START_TEST(backoff_capped)
@@ -380,6 +404,7 @@ START_TEST(backoff_capped)
 	static const int64_t planned[] = { 100, 200, 400, 800, 800, 800 };
 	int64_t t[8];
 	int n = 0, max_backoff = 0;
+	long cpu;
 	char *trace, *p;
 	cJSON *st;
 
@@ -405,6 +430,11 @@ START_TEST(backoff_capped)
 		ck_assert_int_ge(t[i] - t[i - 1], planned[i - 1]);
 	}
 	st = supt_status();
+	/* no busy loop: platformd used little CPU through all those restarts */
+	cpu = supt_cpu_ms(cJSON_GetObjectItem(st, "pid")->valueint);
+	fprintf(stderr, "# platformd CPU time over the crash loop: %ld ms\n", cpu);
+	ck_assert_int_ge(cpu, 0);
+	ck_assert_int_lt(cpu, 1500);
 	max_backoff = supt_num(st, "c", "backoff_ms");
 	ck_assert_int_eq(max_backoff, 800);
 	ck_assert_int_ge(supt_num(st, "c", "restarts"), 6);
@@ -796,6 +826,35 @@ START_TEST(config_file)
 }
 END_TEST
 
+/* A second SIGTERM does not wait for the stop time-out (60 s here). */
+START_TEST(second_sigterm)
+{
+	char *argv[] = { (char *)tsupport_exe("TEST_PLATFORMD_EXE"), "--services", supt.services,
+		         NULL };
+	char *trace;
+	int status, gc = 0;
+	pid_t pid;
+
+	setenv("PLATFORM_SUPERVISOR_STOP_TIMEOUT_S", "60", 1);
+	supt_begin("s notify - HELPER stubborn TRACE\n");
+	pid = tsupport_spawn(argv, NULL);
+	ck_assert_int_ge(supt_wait_up("s", -1, 30000), 0);
+	trace = tsupport_read_file(supt.trace);
+	ck_assert_int_eq(sscanf(trace, "grandchild %d", &gc), 1);
+	free(trace);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(tsupport_wait(pid, 500), -1); /* still waiting for s */
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	status = tsupport_wait(pid, 30000);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	supt_reap_all(10000);
+	ck_assert(!supt_pid_alive(gc));
+	supt_end();
+	unsetenv("PLATFORM_SUPERVISOR_STOP_TIMEOUT_S");
+}
+END_TEST
+
 START_TEST(bad_services_file)
 {
 	supt_begin("a notify nosuch HELPER notify a\n");
@@ -1010,6 +1069,7 @@ main(void)
 		{ "restart_one", restart_one },
 		{ "sigterm_foreground", sigterm_foreground },
 		{ "bad_services_file", bad_services_file },
+		{ "second_sigterm", second_sigterm },
 		{ "config_file", config_file },
 		{ "platformd_killed", platformd_killed },
 		{ "embedded_postgres", embedded_postgres },
