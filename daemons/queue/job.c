@@ -15,16 +15,18 @@
  * batch). SKIP LOCKED keeps concurrent claims apart while the claim
  * statement runs; afterwards "lockedUntil" does. A dead worker's jobs come back when
  * their lease ends (at-least-once). The claim changes only the unindexed "lockedUntil",
- * so PostgreSQL can update the row in place (HOT) when the page has room. */
+ * so PostgreSQL can update the row in place (HOT) when the page has room. The ids come
+ * as ARRAY(subquery): with "id" IN (subquery) the cached generic plan, which cannot see
+ * LIMIT $1, hash-joins a sequential scan of the whole table. */
 static const char job_claim_sql[] =
     "WITH d AS (UPDATE \"job\" SET \"isComplete\" = true, \"updatedAt\" = now(), "
     "\"lockedUntil\" = NULL WHERE \"id\" = ANY($3::bigint[]) AND \"lockedUntil\" = "
     "$4::timestamptz RETURNING 1), "
     "c AS (UPDATE \"job\" SET \"lockedUntil\" = now() + $2 * interval '1 millisecond' "
-    "WHERE \"id\" IN (SELECT \"id\" FROM \"job\" WHERE NOT \"isComplete\" "
+    "WHERE \"id\" = ANY(ARRAY(SELECT \"id\" FROM \"job\" WHERE NOT \"isComplete\" "
     "AND \"failedAt\" IS NULL AND \"scheduledAt\" <= now() AND (\"lockedUntil\" IS NULL OR "
     "\"lockedUntil\" < now()) AND NOT (\"id\" = ANY($3::bigint[])) "
-    "ORDER BY \"priority\", \"scheduledAt\" FOR UPDATE SKIP LOCKED LIMIT $1) "
+    "ORDER BY \"priority\", \"scheduledAt\" FOR UPDATE SKIP LOCKED LIMIT $1)) "
     "RETURNING \"id\", \"name\", \"priority\", \"retryCount\", \"data\", \"handlerTimeout\", "
     "\"scheduledAt\", \"lockedUntil\") "
     "SELECT c.\"id\", c.\"name\", c.\"priority\", c.\"retryCount\", c.\"data\", "

@@ -123,11 +123,10 @@ main_register_cron(const struct config *cfg, const struct logger *lg)
 	return EXIT_OK;
 }
 
+/* Threads inherit the blocked SIGTERM/SIGINT mask: only the main thread takes them. */
 static void
 main_start_workers(struct queue *q)
 {
-	sigset_t all;
-
 	q->workers = xcalloc((size_t)q->nworkers, sizeof(struct worker));
 	atomic_store(&q->running, q->nworkers);
 	for (int i = 0; i < q->nworkers; i++) {
@@ -135,7 +134,6 @@ main_start_workers(struct queue *q)
 		q->workers[i].index = i;
 		pthread_mutex_init(&q->workers[i].slot.mu, NULL);
 	}
-	sigfillset(&all);
 	for (int i = 0; i < q->nworkers; i++)
 		if (pthread_create(&q->workers[i].thread, NULL, worker_main, &q->workers[i]) != 0)
 			fatal("pthread_create failed");

@@ -64,12 +64,8 @@ worker_connect(struct worker *w)
 	}
 	/* default for handlers outside a transaction; those inside get SET LOCAL */
 	snprintf(timeout, sizeof(timeout), "%lld", (long long)cfg->queue_handler_timeout_ms);
-	/* a generic plan of the claim cannot see LIMIT $1 and picks a sequential scan plus
-	 * hash join (100x slower on a large table): always plan with the values */
 	if ((e = pg_exec(conn, "SELECT set_config('statement_timeout', $1, false)", 1, params)) !=
 	        NULL ||
-	    (e = pg_exec(conn, "SELECT set_config('plan_cache_mode', 'force_custom_plan', false)",
-	                 0, NULL)) != NULL ||
 	    (e = job_prepare(conn)) != NULL ||
 	    (e = pg_exec(conn, "LISTEN platform_job", 0, NULL))) {
 		worker_log(w, "worker %d: set-up failed: %s", e);
@@ -229,11 +225,14 @@ worker_run_job(struct worker *w, PGconn *conn, const struct job *j, const char *
 	if (h == NULL) {
 		/* consumed, as the template does; a cron job without handler is not
 		 * rescheduled (an error, since the schedule names it) */
-		cJSON *m = json_object();
+		cJSON *context = json_object(), *m = json_object();
 
+		cJSON_AddStringToObject(context, "type", "queue");
 		cJSON_AddStringToObject(m, "message", "No handler registered for the job.");
 		cJSON_AddStringToObject(m, "name", j->name);
-		log_json(w->q->lg, j->is_cron ? LOG_ERROR : LOG_INFO, NULL, m);
+		cJSON_AddStringToObject(m, "id", j->id_text);
+		log_json(w->q->lg, j->is_cron ? LOG_ERROR : LOG_INFO, context, m);
+		cJSON_Delete(context);
 		o = WORKER_NO_HANDLER;
 	} else {
 		worker_slot_set(w, j, lease, timeout, t0 + timeout);

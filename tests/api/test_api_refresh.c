@@ -1,4 +1,4 @@
-/* Black-box: refresh-token rotation with a 2 s grace window fixed from the first
+/* Black-box: refresh-token rotation with a 3 s grace window fixed from the first
  * revocation, replay inside the grace, reuse after it (session revoked, leak job), and
  * the refresh error keys. */
 #include <check.h>
@@ -18,7 +18,7 @@ static struct tapi api;
 static void
 setup(void)
 {
-	const char *env[] = { "PLATFORM_API_REFRESH_GRACE_S=2", NULL };
+	const char *env[] = { "PLATFORM_API_REFRESH_GRACE_S=3", NULL };
 
 	tapi_start(&api, env);
 }
@@ -81,8 +81,8 @@ START_TEST(rotation_grace_and_reuse)
 	/* replay of r0 inside the grace window yields another pair */
 	ck_assert_int_eq(refresh_with(r0, a2, r2, NULL), 200);
 	ck_assert_int_eq(me_status(a2), 200);
-	/* wait past the grace (2 s from the FIRST revocation; the replay did not extend it) */
-	tsupport_sleep_ms(2600);
+	/* wait past the grace (3 s from the FIRST revocation; the replay did not extend it) */
+	tsupport_sleep_ms(3500);
 	ck_assert_int_eq(refresh_with(r0, a2, r2, key), 401);
 	ck_assert_str_eq(key, "sessionStore.refreshTokens.revokedToken");
 	/* reuse revoked the whole session and reported it */
@@ -106,10 +106,10 @@ START_TEST(grace_is_fixed_from_first_revocation)
 
 	tapi_login_anonymous(&api, a0, r0);
 	ck_assert_int_eq(refresh_with(r0, a1, r1, NULL), 200);
-	tsupport_sleep_ms(1200);
-	ck_assert_int_eq(refresh_with(r0, a1, r1, NULL), 200); /* inside: 1.2 s */
-	tsupport_sleep_ms(1200);
-	/* 2.4 s after the first revocation: refused even though the last replay was 1.2 s ago */
+	tsupport_sleep_ms(1500);
+	ck_assert_int_eq(refresh_with(r0, a1, r1, NULL), 200); /* inside: 1.5 s */
+	tsupport_sleep_ms(2000);
+	/* 3.5 s after the first revocation: refused even though the last replay was 2 s ago */
 	ck_assert_int_eq(refresh_with(r0, a1, r1, key), 401);
 	ck_assert_str_eq(key, "sessionStore.refreshTokens.revokedToken");
 }

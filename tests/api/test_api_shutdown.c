@@ -25,7 +25,7 @@ slow_request(void *arg)
 {
 	struct slow *s = arg;
 
-	s->status = thttp_json(s->api, "GET", "/_dev/sleep?ms=1500", NULL, NULL, &s->json);
+	s->status = thttp_json(s->api, "GET", "/_dev/sleep?ms=3000", NULL, NULL, &s->json);
 	return NULL;
 }
 
@@ -66,12 +66,12 @@ START_TEST(sigterm_drains_slow_request)
 	tapi_start(&api, env);
 	ck_assert(notify_wait(fd, "READY=1"));
 	pthread_create(&th, NULL, slow_request, &s);
-	tsupport_sleep_ms(400); /* the request is now inside its handler */
+	tsupport_sleep_ms(1000); /* the request is now inside its handler */
 	tapi_signal_term(&api);
 	ck_assert(notify_wait(fd, "STOPPING=1"));
 	pthread_join(th, NULL);
 	ck_assert_int_eq(s.status, 200);
-	ck_assert_int_eq(cJSON_GetObjectItem(s.json, "slept")->valueint, 1500);
+	ck_assert_int_eq(cJSON_GetObjectItem(s.json, "slept")->valueint, 3000);
 	cJSON_Delete(s.json);
 	ck_assert_int_eq(WEXITSTATUS(tsupport_wait(api.pid, 20000)), 0);
 	api.pid = 0;

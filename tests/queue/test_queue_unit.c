@@ -10,6 +10,7 @@
 #include "backoff.h"
 #include "cron.h"
 #include "mail_render.h"
+#include "schedule.h"
 #include "timeutil.h"
 
 /* Next occurrence of expr after the ISO time from, as ISO text. */
@@ -204,6 +205,47 @@ START_TEST(test_shipped_templates_render)
 }
 END_TEST
 
+START_TEST(test_schedule_load)
+{
+	struct config cfg;
+	struct schedule_entry *s = NULL;
+	struct err *e;
+	int n = -1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	/* the template's schedule plus the login-attempt purge */
+	e = schedule_load(&cfg, &s, &n);
+	ck_assert_ptr_null(e);
+	ck_assert_int_eq(n, 7);
+	ck_assert_str_eq(s[0].name, "compas.queue.cleanup");
+	ck_assert_str_eq(s[0].expr, "0 1 * * *");
+	ck_assert_str_eq(s[5].name, "backendManagement.invalidateUsers");
+	free(s);
+	cfg.queue_cron_schedule = " a.b = */2 * * * * * ;; c-d=@hourly; ";
+	e = schedule_load(&cfg, &s, &n);
+	ck_assert_ptr_null(e);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(s[0].name, "a.b");
+	ck_assert_str_eq(s[0].expr, "*/2 * * * * *");
+	ck_assert(s[0].cron.has_seconds);
+	ck_assert_str_eq(s[1].name, "c-d");
+	free(s);
+	cfg.queue_cron_schedule = "";
+	ck_assert_ptr_null(schedule_load(&cfg, &s, &n));
+	ck_assert_int_eq(n, 0);
+	free(s);
+	static const char *const bad[] = { "nameonly", "bad name=* * * * *", "x=61 * * * *",
+		                           "=* * * * *" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.queue_cron_schedule = (char *)bad[i];
+		e = schedule_load(&cfg, &s, &n);
+		ck_assert_msg(e != NULL, "%s accepted", bad[i]);
+		ck_assert_ptr_null(s);
+		err_free(e);
+	}
+}
+END_TEST
+
 static Suite *
 unit_suite(void)
 {
@@ -213,6 +255,7 @@ unit_suite(void)
 	tcase_add_test(tc, test_cron_template_expressions);
 	tcase_add_test(tc, test_cron_syntax);
 	tcase_add_test(tc, test_backoff_bounds);
+	tcase_add_test(tc, test_schedule_load);
 	tcase_add_test(tc, test_mail_render);
 	tcase_add_test(tc, test_shipped_templates_render);
 	suite_add_tcase(s, tc);
