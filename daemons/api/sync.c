@@ -7,17 +7,8 @@
 
 #include "fatal.h"
 #include "json.h"
+#include "permission.h"
 #include "pg.h"
-
-const char *const sync_permissions[] = {
-	"auth:user:list",
-	"auth:user:manage",
-	"auth:permission:manage",
-	"auth:keycloak:user:create",
-	"auth:totp:manage",
-	"lightbase:internal",
-	NULL,
-};
 
 const char *const sync_feature_flags[] = {
 	"__FEATURE_LPC_EXAMPLE_FLAG",
@@ -121,7 +112,7 @@ sync_all(PGconn *db, struct tenant_config *tc)
 		e = sync_list(db, "DELETE FROM permission WHERE identifier <> ALL ($1::text[])",
 		              "INSERT INTO permission (identifier) SELECT unnest($1::text[]) "
 		              "ON CONFLICT (identifier) DO NOTHING",
-		              sync_permissions);
+		              permission_identifiers);
 	for (size_t i = 0; e == NULL && role_sql[i] != NULL; i++)
 		e = pg_exec(db, role_sql[i], 0, NULL);
 	return e;

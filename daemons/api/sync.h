@@ -13,7 +13,6 @@
 #define SYNC_LOCK_KEY (-333333)
 
 /* NULL-terminated lists. */
-extern const char *const sync_permissions[];   /* seed-api §5.1 */
 extern const char *const sync_feature_flags[]; /* seed-api §7.12 */
 
 /* Run the whole sync in one transaction; fills the tenant ids of tc. */

@@ -8,53 +8,17 @@
 
 #include "json.h"
 #include "pg.h"
+#include "user_summary.h"
 
 /* ISO-8601 UTC with milliseconds, the template's date serialisation; NULL stays NULL. */
-#define TS(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define TS(x) USER_SUMMARY_TS(x)
 /* Roles that count in the request's tenant ($1): the tenant's own and global ones. */
-#define ROLE_IN_SCOPE    "(r.\"tenant\" = $1::uuid OR r.\"tenant\" IS NULL)"
+#define ROLE_IN_SCOPE    USER_SUMMARY_ROLE_IN_SCOPE("$1")
 #define NOT_SOFT_DELETED "(u.\"deletedAt\" IS NULL OR u.\"deletedAt\" > now())"
 #define IN_TENANT                                                                                  \
 	"EXISTS (SELECT 1 FROM \"userTenant\" ut WHERE ut.\"user\" = u.id "                        \
 	"AND ut.\"tenant\" = $1::uuid)"
-
-/* auth.userSummary of the row aliased u (seed-api §2.2); absent optional keys are NULL
- * and stripped. */
-/* clang-format off */
-#define SUMMARY_JSON \
-	"json_strip_nulls(json_build_object(" \
-	"'id', u.id, 'name', u.name, 'lastLogin', " TS("u.\"lastLogin\"") ", " \
-	"'anonymousLogin', (SELECT json_build_object(" \
-	"  'isAllowedToLogin', a.\"isAllowedToLogin\", 'createdAt', " TS("a.\"createdAt\"") ")" \
-	"  FROM \"anonymousLogin\" a WHERE a.\"user\" = u.id" \
-	"  ORDER BY a.\"createdAt\", a.id LIMIT 1), " \
-	"'digidLogin', (SELECT json_build_object('createdAt', " TS("d.\"createdAt\"") ")" \
-	"  FROM \"digidLogin\" d WHERE d.\"user\" = u.id" \
-	"  ORDER BY d.\"createdAt\", d.id LIMIT 1), " \
-	"'keycloakLogin', (SELECT json_build_object(" \
-	"  'email', k.email, 'createdAt', " TS("k.\"createdAt\"") ")" \
-	"  FROM \"keycloakLogin\" k WHERE k.\"user\" = u.id" \
-	"  ORDER BY k.\"createdAt\", k.id LIMIT 1), " \
-	"'passwordLogin', (SELECT json_build_object(" \
-	"  'email', p.email, 'createdAt', " TS("p.\"createdAt\"") "," \
-	"  'verifiedAt', " TS("p.\"verifiedAt\"") ", 'otpEnabledAt', " TS("p.\"otpEnabledAt\"") ")" \
-	"  FROM \"passwordLogin\" p WHERE p.\"user\" = u.id" \
-	"  ORDER BY p.\"createdAt\", p.id LIMIT 1), " \
-	"'totpProvider', (SELECT json_build_object('enabledAt', " TS("t.\"verifiedAt\"") ")" \
-	"  FROM \"totpSettings\" t WHERE t.\"user\" = u.id AND t.\"verifiedAt\" IS NOT NULL" \
-	"  ORDER BY t.\"createdAt\", t.id LIMIT 1), " \
-	"'roles', COALESCE((SELECT json_agg(json_build_object('id', r.id, 'identifier', r.identifier)" \
-	"  ORDER BY r.identifier COLLATE \"C\", r.id)" \
-	"  FROM \"userRole\" ur JOIN \"role\" r ON r.id = ur.\"role\"" \
-	"  WHERE ur.\"user\" = u.id AND " ROLE_IN_SCOPE "), '[]'::json), " \
-	"'permissions', COALESCE((SELECT json_agg(x.identifier ORDER BY x.identifier COLLATE \"C\")" \
-	"  FROM (SELECT DISTINCT pe.identifier FROM \"userRole\" ur" \
-	"  JOIN \"role\" r ON r.id = ur.\"role\"" \
-	"  JOIN \"rolePermission\" rp ON rp.\"role\" = r.id" \
-	"  JOIN \"permission\" pe ON pe.id = rp.\"permission\"" \
-	"  WHERE ur.\"user\" = u.id AND " ROLE_IN_SCOPE ") x), '[]'::json), " \
-	"'createdAt', " TS("u.\"createdAt\"") ", 'deletedAt', " TS("u.\"deletedAt\"") "))"
-/* clang-format on */
+#define SUMMARY_JSON USER_SUMMARY_SQL("$1")
 
 void
 user_admin_filter_init(struct user_admin_filter *f)

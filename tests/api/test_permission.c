@@ -117,6 +117,17 @@ START_TEST(role_of_tenant_a_gives_nothing_in_tenant_b)
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(resp, "roles")), 0);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(resp, "permissions")),
 	                 0);
+	/* /auth/me shows the same tenant-scoped roles: none here, admin in tenant A */
+	st = tadmin_call_in(&api, TADMIN_OTHER_ORIGIN, admin_token, "GET", "/auth/me", NULL, &resp);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+	                     cJSON_GetObjectItemCaseSensitive(resp, "user"), "roles")),
+	                 0);
+	st = tadmin_call(&api, admin_token, "GET", "/auth/me", NULL, &resp);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+	                     cJSON_GetObjectItemCaseSensitive(resp, "user"), "roles")),
+	                 1);
 	/* A global role counts in every tenant. */
 	tadmin_grant(api.db, admin_id, "_lightbase", NULL);
 	st = tadmin_call_in(&api, TADMIN_OTHER_ORIGIN, admin_token, "GET",

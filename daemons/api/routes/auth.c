@@ -11,12 +11,13 @@
  * $2, and the user summary (only for type "user" sessions). */
 static const char auth_sql_me[] =
     "SELECT " SESSION_COLUMNS ", u.id IS NOT NULL, "
-    "CASE WHEN u.id IS NOT NULL AND s.data->>'type' = 'user' THEN " USER_SUMMARY_SQL " END "
-    "FROM \"sessionStoreToken\" t JOIN \"sessionStore\" s ON s.id = t.session "
-    "LEFT JOIN \"user\" u ON u.id = " API_SESSION_USER_ID
-    " AND (u.\"deletedAt\" IS NULL OR u.\"deletedAt\" > now()) AND EXISTS (SELECT 1 FROM "
-    "\"userTenant\" ut WHERE ut.\"user\" = u.id AND ut.tenant = $2::uuid) "
-    "WHERE t.id = $1 AND t.\"refreshToken\" IS NOT NULL";
+    "CASE WHEN u.id IS NOT NULL AND s.data->>'type' = 'user' THEN " USER_SUMMARY_SQL(
+        "$2") " END "
+              "FROM \"sessionStoreToken\" t JOIN \"sessionStore\" s ON s.id = t.session "
+              "LEFT JOIN \"user\" u ON u.id = " API_SESSION_USER_ID
+              " AND (u.\"deletedAt\" IS NULL OR u.\"deletedAt\" > now()) AND EXISTS (SELECT 1 FROM "
+              "\"userTenant\" ut WHERE ut.\"user\" = u.id AND ut.tenant = $2::uuid) "
+              "WHERE t.id = $1 AND t.\"refreshToken\" IS NOT NULL";
 
 static struct err *
 auth_me(struct api_ctx *c, cJSON **response)
