@@ -40,6 +40,56 @@ qs_cleanup(void)
 	qs.tmp[0] = '\0';
 }
 
+#define QS_REGISTRY_ENV "TEST_QUEUE_REGISTRY"
+
+void
+qs_registry_open(void)
+{
+	char path[] = "/tmp/queue-registry-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		abort();
+	close(fd);
+	setenv(QS_REGISTRY_ENV, path, 1);
+}
+
+static void
+qs_registry_add(const char *kind, const char *value)
+{
+	const char *path = getenv(QS_REGISTRY_ENV);
+	FILE *f = path != NULL ? fopen(path, "a") : NULL;
+
+	if (f == NULL)
+		return;
+	fprintf(f, "%s %s\n", kind, value);
+	fclose(f);
+}
+
+void
+qs_registry_cleanup(void)
+{
+	const char *path = getenv(QS_REGISTRY_ENV);
+	char line[512], cmd[600];
+	FILE *f = path != NULL ? fopen(path, "r") : NULL;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "db ", 3) == 0) {
+			tsupport_db_drop(line + 3);
+		} else if (strncmp(line, "dir /tmp/queue-test-", 20) == 0 &&
+		           strchr(line, '\'') == NULL) {
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", line + 4);
+			if (system(cmd) != 0)
+				fprintf(stderr, "qsupport: could not remove %s\n", line + 4);
+		}
+	}
+	fclose(f);
+	unlink(path);
+}
+
 static int
 qs_cmp(const void *a, const void *b)
 {
@@ -93,7 +143,9 @@ qs_setup(void)
 	snprintf(qs.tmp, sizeof(qs.tmp), "/tmp/queue-test-XXXXXX");
 	if (mkdtemp(qs.tmp) == NULL)
 		abort();
+	qs_registry_add("dir", qs.tmp);
 	qs.db = tsupport_db_create("queue");
+	qs_registry_add("db", qs.db);
 	qs.conn = tsupport_db_connect(qs.db);
 	PQclear(PQexec(qs.conn, "SET client_min_messages = warning"));
 	qs_migrate(qs.conn);

@@ -22,6 +22,14 @@ struct qs {
 
 extern struct qs qs;
 
+/* check runs each test in a child that leaves with _exit() when an assertion fails, so
+ * atexit cleanup does not run then. main() therefore opens a registry before running
+ * the suite; qs_setup() records each database and temp dir in it, and
+ * qs_registry_cleanup() (in main, after the run) drops and removes whatever is left.
+ * Daemons die with the test child (PR_SET_PDEATHSIG). */
+void qs_registry_open(void);
+void qs_registry_cleanup(void);
+
 /* Skip without a cluster; create and migrate a database, the "queueTestRecord" table,
  * a temp dir, and the environment for the daemon (fast polling, no cron, .eml mail). */
 void qs_setup(void);

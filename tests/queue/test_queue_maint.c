@@ -174,7 +174,9 @@ main(void)
 		srunner_free(sr);
 		return EXIT_SUCCESS;
 	}
+	qs_registry_open();
 	srunner_run_all(sr, CK_ENV);
+	qs_registry_cleanup();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
