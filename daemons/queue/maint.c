@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "management.h"
 #include "pg.h"
 #include "uuid.h"
 
@@ -259,15 +260,8 @@ maint_leaked_session(struct handler_ctx *ctx, const struct job *j)
 struct err *
 maint_management_purge(struct handler_ctx *ctx, const struct job *j)
 {
-	const char *params[2] = { "Lightbase management", "_lightbase" };
-	int64_t removed = 0;
-	struct err *e = maint_exec(
-	    ctx,
-	    "DELETE FROM \"user\" u WHERE strpos(u.\"name\", $1) > 0 AND EXISTS (SELECT 1 FROM "
-	    "\"userRole\" ur JOIN \"role\" r ON r.\"id\" = ur.\"role\" WHERE ur.\"user\" = "
-	    "u.\"id\" "
-	    "AND r.\"identifier\" = $2)",
-	    2, params, &removed);
+	long removed = 0;
+	struct err *e = management_purge_users(ctx->conn, &removed);
 	cJSON *m;
 
 	if (e != NULL)

@@ -48,6 +48,9 @@ seed(void)
 	        "('" U1 "', 'Lightbase management 1', now()), "
 	        "('" U2 "', 'Lightbase management 2', now()), ('" U3 "', 'Ann', now())");
 	qs_exec("INSERT INTO \"role\" (\"identifier\") VALUES ('_lightbase')");
+	/* a live session of the management user, which the purge removes with it */
+	qs_exec("INSERT INTO \"sessionStore\" (\"checksum\", \"data\") VALUES "
+	        "('c', '{\"type\":\"user\",\"userId\":\"" U1 "\"}')");
 	qs_exec("INSERT INTO \"userRole\" (\"role\", \"user\") SELECT r.\"id\", u.\"id\" FROM "
 	        "\"role\" r, \"user\" u WHERE u.\"id\" IN ('" U1 "', '" U3 "')");
 	qs_exec("INSERT INTO \"passwordLogin\" (\"id\", \"user\", \"email\", \"password\") VALUES "
@@ -125,6 +128,9 @@ START_TEST(test_maintenance_handlers)
 	/* management purge: only the _lightbase management user */
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"user\" WHERE \"id\" = '" U1 "'"), 0);
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"user\""), 2);
+	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"sessionStore\" WHERE "
+	                           "\"data\"->>'userId' = '" U1 "'"),
+	                 0);
 	/* files */
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"file\""), 2);
 	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"file\" WHERE \"name\" = 't2'"), 0);
