@@ -510,8 +510,12 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	cmd = argv[0];
-	if (strcmp(cmd, "user") == 0)
+	if (strcmp(cmd, "user") == 0) {
+		/* the user command loads its own configuration: hand it the global --config */
+		if (c.config != NULL)
+			setenv("PLATFORM_CONFIG", c.config, 1);
 		return ctl_user_main(argc, argv);
+	}
 	if ((e = supconfig_load(&c.sc, c.config, false)) != NULL) {
 		fprintf(stderr, "platformctl: configuration error: %s\n", e->message);
 		err_free(e);
