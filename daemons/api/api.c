@@ -11,6 +11,18 @@
 #include "json.h"
 #include "pg.h"
 
+struct err *
+api_defer(struct api_ctx *c, api_work_fn work, api_done_fn done, void *arg)
+{
+	if (c->deferred)
+		return err_internal("route %s: api_defer called twice", c->route->name);
+	c->deferred = true;
+	c->defer_work = work;
+	c->defer_done = done;
+	c->defer_arg = arg;
+	return NULL;
+}
+
 const char *
 api_param(const struct api_ctx *c, const char *name)
 {

@@ -21,6 +21,7 @@ struct evhttp_request;
 struct api_route;
 struct api_worker;
 struct api_server;
+struct api_ctx;
 
 #define API_MAX_PARAMS 4
 
@@ -29,6 +30,10 @@ struct api_server;
 struct api_user {
 	char id[UUID_STR_LEN];
 };
+
+/* Deferred handlers (api_defer): work runs on a hash thread, done back on the loop. */
+typedef void (*api_work_fn)(void *arg);
+typedef struct err *(*api_done_fn)(struct api_ctx *c, void *arg, cJSON **response);
 
 struct api_ctx {
 	struct arena *arena; /* freed after the response is sent */
@@ -56,6 +61,12 @@ struct api_ctx {
 	struct session session; /* session.data is owned by the core */
 	bool has_user;
 	struct api_user user;
+
+	/* Set by api_defer; read by the core once the handler returns. */
+	bool deferred;
+	api_work_fn defer_work;
+	api_done_fn defer_done;
+	void *defer_arg;
 };
 
 /* A handler: parse (input is already validated), authorize, call, render. On success
@@ -63,6 +74,17 @@ struct api_ctx {
  * with status 200 and frees it (NULL renders {}). On failure return an error; the core
  * renders it (and frees it). Never both. */
 typedef struct err *(*api_handler)(struct api_ctx *c, cJSON **response);
+
+/* Finish the request later, so CPU-heavy work (password hashing) never stalls the other
+ * requests of this worker: work(arg) runs on one of the api.hash_threads threads, then
+ * done(c, arg, response) runs back on the worker's loop with a handler's contract (c->db
+ * usable, outside a transaction; return an error or set *response). work is CPU only:
+ * it must not touch c, c->db or the loop. arg lives in c->arena (or is owned by done).
+ * A handler ends with `return api_defer(c, work, done, arg);` and leaves no transaction
+ * open; c->arena, c->body, c->session and the request stay valid until done has run
+ * and the reply is sent (a reply to a client that has gone away is dropped). done may
+ * call api_defer again. */
+struct err *api_defer(struct api_ctx *c, api_work_fn work, api_done_fn done, void *arg);
 
 /* Path param by name (already URL-decoded and validated), or NULL. */
 const char *api_param(const struct api_ctx *c, const char *name);

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -19,6 +20,7 @@
 
 #include "api.h"
 #include "fatal.h"
+#include "hashpool.h"
 #include "json.h"
 #include "pg.h"
 #include "timeutil.h"
@@ -117,8 +119,7 @@ http_conn_admit(struct api_worker *w, struct evhttp_connection *evcon)
 			fatal_oom();
 	}
 	w->conns[w->nconns++] = evcon;
-	evhttp_connection_set_closecb(evcon, http_conn_closed, w);
-	return true;
+	return true; /* http_conn_on_close calls http_conn_closed */
 }
 
 /* ---- responses ---- */
@@ -177,6 +178,249 @@ http_send_error(struct api_ctx *c, struct err *e)
 	cJSON_Delete(body);
 	err_free(e);
 	return len;
+}
+
+/* ---- read and write time-outs (api.read_timeout_s, api.write_timeout_s) ----
+ *
+ * evhttp 2.1 has one time-out per connection (evhttp_set_timeout) and, when it fires,
+ * evhttp_connection_incoming_fail() treats EVREQ_HTTP_TIMEOUT like EOF: the connection is
+ * closed without a response, even halfway through a request. So evhttp gets no time-out.
+ * Each connection's bufferevent is made here (evhttp_set_bevcb) with only the write
+ * time-out, which evhttp's error path turns into a close, and a struct http_conn keeps the
+ * read deadline on its own timer: from the accept or the end of the previous response
+ * while idle (then the connection is closed quietly), from the first byte of a request
+ * while receiving (then 408 error.server.requestTimeout, and the close), and off while a
+ * request is with its handler or its response is being written. Bytes in and out are seen
+ * through evbuffer callbacks on the bufferevent's buffers.
+ * evhttp has no hook between making a connection and its first request: in the first
+ * loop turn after the accept (before any read), the evhttp_connection is taken from the
+ * bufferevent's callback argument (evhttp always passes it there) to set the close
+ * callback that frees the struct. */
+enum http_conn_state {
+	HTTP_CONN_IDLE,      /* waiting for a request */
+	HTTP_CONN_RECEIVING, /* part of a request arrived */
+	HTTP_CONN_BUSY,      /* with the handler, or the response is being written */
+	HTTP_CONN_CLOSING,   /* our 408 is being written */
+};
+
+struct http_conn {
+	struct api_worker *w;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon; /* NULL until bound */
+	struct event *deadline;
+	struct evbuffer_cb_entry *in_cb, *out_cb;
+	enum http_conn_state state;
+	struct http_conn *prev, *next; /* the worker's open connections */
+};
+
+static void
+http_conn_arm(struct http_conn *hc, enum http_conn_state state)
+{
+	struct timeval tv = { (time_t)hc->w->server->cfg->api_read_timeout_s, 0 };
+
+	if (hc->evcon == NULL)
+		return; /* the bind arms it */
+	hc->state = state;
+	event_add(hc->deadline, &tv);
+}
+
+/* Idle, or receiving when pipelined bytes already wait. */
+static void
+http_conn_arm_next(struct http_conn *hc)
+{
+	bool pending = evbuffer_get_length(bufferevent_get_input(hc->bev)) > 0;
+
+	http_conn_arm(hc, pending ? HTTP_CONN_RECEIVING : HTTP_CONN_IDLE);
+}
+
+static void
+http_conn_busy(struct http_conn *hc)
+{
+	if (hc->evcon == NULL || hc->state == HTTP_CONN_CLOSING)
+		return;
+	hc->state = HTTP_CONN_BUSY;
+	event_del(hc->deadline);
+}
+
+static void
+http_conn_unlink(struct http_conn *hc)
+{
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		hc->w->open_conns = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+}
+
+/* evhttp closes the connection (its bufferevent and socket are still there). */
+static void
+http_conn_on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	http_conn_closed(evcon, hc->w);
+	evbuffer_remove_cb_entry(bufferevent_get_input(hc->bev), hc->in_cb);
+	evbuffer_remove_cb_entry(bufferevent_get_output(hc->bev), hc->out_cb);
+	http_conn_unlink(hc);
+	event_free(hc->deadline);
+	free(hc);
+}
+
+static void
+http_conn_bind(struct http_conn *hc)
+{
+	void *arg = NULL;
+
+	bufferevent_getcb(hc->bev, NULL, NULL, NULL, &arg);
+	if (arg == NULL || evhttp_connection_get_bufferevent(arg) != hc->bev)
+		fatal("api: evhttp did not pass its connection to the bufferevent");
+	hc->evcon = arg;
+	evhttp_connection_set_closecb(hc->evcon, http_conn_on_close, hc);
+	http_conn_arm_next(hc);
+}
+
+static void
+http_conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	(void)buf;
+	if (info->n_added > 0 && hc->state == HTTP_CONN_IDLE)
+		http_conn_arm(hc, HTTP_CONN_RECEIVING);
+}
+
+/* A response (ours or evhttp's own) is queued: busy; fully written: the next deadline. */
+static void
+http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	if (hc->state == HTTP_CONN_CLOSING)
+		return;
+	if (info->n_added > 0)
+		http_conn_busy(hc);
+	else if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0)
+		http_conn_arm_next(hc);
+}
+
+static void
+http_conn_reply_sent(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		evhttp_connection_free(hc->evcon);
+}
+
+static void
+http_conn_reply_failed(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	(void)bev;
+	(void)what;
+	evhttp_connection_free(hc->evcon);
+}
+
+/* evhttp has no request to answer before it is complete, so the 408 goes out on the
+ * bufferevent itself: evhttp's callbacks are replaced (it sees nothing more), and the
+ * connection is freed once the reply is written, fails or hits the write time-out. */
+static void
+http_conn_timeout_reply(struct http_conn *hc)
+{
+	const struct api_server *srv = hc->w->server;
+	struct api_ctx c = { .log = srv->log };
+	struct err *e = err_new("error.server.requestTimeout", 408, NULL);
+	cJSON *body;
+	char *text;
+
+	uuid_v4(c.request_id);
+	body = err_render(e, c.request_id, srv->cfg->production);
+	text = json_print(body);
+	http_log_error(&c, e);
+	hc->state = HTTP_CONN_CLOSING;
+	bufferevent_setcb(hc->bev, NULL, http_conn_reply_sent, http_conn_reply_failed, hc);
+	bufferevent_disable(hc->bev, EV_READ);
+	evbuffer_add_printf(
+	    bufferevent_get_output(hc->bev),
+	    "HTTP/1.1 408 Request Timeout\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\nX-Request-Id: %s\r\n\r\n%s",
+	    strlen(text), c.request_id, text);
+	bufferevent_enable(hc->bev, EV_WRITE);
+	free(text);
+	cJSON_Delete(body);
+	err_free(e);
+}
+
+static void
+http_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *hc = arg;
+
+	(void)fd;
+	(void)what;
+	if (hc->evcon == NULL)
+		http_conn_bind(hc);
+	else if (hc->state == HTTP_CONN_IDLE)
+		evhttp_connection_free(hc->evcon);
+	else if (hc->state == HTTP_CONN_RECEIVING)
+		http_conn_timeout_reply(hc);
+}
+
+/* evhttp_set_bevcb: the bufferevent of an accepted connection, with the write time-out. */
+static struct bufferevent *
+http_conn_new(struct event_base *base, void *arg)
+{
+	struct api_worker *w = arg;
+	struct timeval wtv = { (time_t)w->server->cfg->api_write_timeout_s, 0 };
+	struct http_conn *hc = xcalloc(1, sizeof(*hc));
+
+	hc->w = w;
+	hc->bev = bufferevent_socket_new(base, -1, 0);
+	hc->deadline = event_new(base, -1, 0, http_conn_deadline, hc);
+	if (hc->bev == NULL || hc->deadline == NULL)
+		fatal_oom();
+	bufferevent_set_timeouts(hc->bev, NULL, &wtv);
+	hc->in_cb = evbuffer_add_cb(bufferevent_get_input(hc->bev), http_conn_input, hc);
+	hc->out_cb = evbuffer_add_cb(bufferevent_get_output(hc->bev), http_conn_output, hc);
+	if (hc->in_cb == NULL || hc->out_cb == NULL)
+		fatal_oom();
+	hc->next = w->open_conns;
+	if (w->open_conns != NULL)
+		w->open_conns->prev = hc;
+	w->open_conns = hc;
+	event_active(hc->deadline, EV_TIMEOUT, 0); /* the bind, once evhttp has its connection */
+	return hc->bev;
+}
+
+/* A complete request went to the handler: no read deadline until its response is out
+ * (the handler may defer; freeing the connection then would free its request). */
+static void
+http_conn_request(struct api_worker *w, struct evhttp_request *req)
+{
+	struct bufferevent *bev =
+	    evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+
+	for (struct http_conn *hc = w->open_conns; hc != NULL; hc = hc->next)
+		if (hc->bev == bev) {
+			http_conn_busy(hc);
+			return;
+		}
+}
+
+/* After evhttp_free (which closes every bound connection): any never bound. */
+static void
+http_conn_free_all(struct api_worker *w)
+{
+	while (w->open_conns != NULL) {
+		struct http_conn *hc = w->open_conns;
+
+		http_conn_unlink(hc);
+		event_free(hc->deadline);
+		free(hc);
+	}
 }
 
 /* ---- CORS (seed-api §1.6) ---- */
@@ -454,6 +698,38 @@ http_db_check(struct api_worker *w)
 	}
 }
 
+/* After a handler (or a deferred done): close a forgotten transaction and render e or
+ * resp; returns the response length. A request deferred without error is left open
+ * (*status 0, c->deferred stays set). */
+static size_t
+http_finish(struct api_ctx *c, struct err *e, cJSON *resp, int *status)
+{
+	size_t len;
+
+	if (PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+		pg_rollback(c->db);
+		if (e == NULL)
+			e = err_internal("route %s left a transaction open", c->route->name);
+	}
+	if (e == NULL && c->deferred) {
+		cJSON_Delete(resp);
+		*status = 0;
+		return 0;
+	}
+	c->deferred = false;
+	if (e != NULL) {
+		cJSON_Delete(resp);
+		*status = e->status;
+		return http_send_error(c, e);
+	}
+	if (resp == NULL)
+		resp = json_object();
+	*status = 200;
+	len = http_send_json(c, 200, resp);
+	cJSON_Delete(resp);
+	return len;
+}
+
 /* Run route + handler; returns the response length. */
 static size_t
 http_dispatch(struct api_ctx *c, enum evhttp_cmd_type cmd, const char *path, int *status)
@@ -461,7 +737,6 @@ http_dispatch(struct api_ctx *c, enum evhttp_cmd_type cmd, const char *path, int
 	struct router_match m;
 	struct err *e;
 	cJSON *resp = NULL;
-	size_t len;
 
 	if (!router_match(c->server->router, c->method, path, &m)) {
 		*status = 404;
@@ -474,22 +749,7 @@ http_dispatch(struct api_ctx *c, enum evhttp_cmd_type cmd, const char *path, int
 		e = http_access(c);
 	if (e == NULL)
 		e = c->route->handler(c, &resp);
-	if (PQtransactionStatus(c->db) != PQTRANS_IDLE) {
-		pg_rollback(c->db);
-		if (e == NULL)
-			e = err_internal("route %s left a transaction open", c->route->name);
-	}
-	if (e != NULL) {
-		cJSON_Delete(resp);
-		*status = e->status;
-		return http_send_error(c, e);
-	}
-	if (resp == NULL)
-		resp = json_object();
-	*status = 200;
-	len = http_send_json(c, 200, resp);
-	cJSON_Delete(resp);
-	return len;
+	return http_finish(c, e, resp, status);
 }
 
 static void
@@ -521,6 +781,119 @@ http_request_done(struct evhttp_request *req, void *arg)
 
 	(void)req;
 	w->inflight--;
+}
+
+/* ---- deferred requests (api_defer) ---- */
+
+/* A request whose handler deferred: it owns its context (arena, session, input) until
+ * the reply is sent. The job is the first member (the pool hands it back). */
+struct http_deferred {
+	struct hashpool_job job;
+	struct api_ctx c;
+	struct event *done_ev; /* activated by the hash thread, runs on the worker's loop */
+	int64_t t0;
+	size_t body_len;
+	struct http_deferred *prev, *next; /* the worker's list */
+};
+
+/* On a hash thread: the CPU work, then wake the worker's loop (event_active is
+ * thread-safe: main calls evthread_use_pthreads before the loops exist). */
+static void
+http_deferred_run(struct hashpool_job *job)
+{
+	struct http_deferred *d = (struct http_deferred *)job;
+
+	d->c.defer_work(d->c.defer_arg);
+	event_active(d->done_ev, EV_READ, 0);
+}
+
+static void
+http_deferred_unlink(struct http_deferred *d)
+{
+	struct api_worker *w = d->c.worker;
+
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		w->deferred = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+}
+
+static void
+http_deferred_free(struct http_deferred *d)
+{
+	http_deferred_unlink(d);
+	event_free(d->done_ev);
+	session_clear(&d->c.session);
+	arena_free(d->c.arena);
+	free(d);
+}
+
+/* Back on the worker's loop: done, render, log. A client that went away has its request
+ * detached by evhttp (no connection, no completion callback): the reply only frees it. */
+static void
+http_deferred_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_deferred *d = arg;
+	struct api_ctx *c = &d->c;
+	bool detached = evhttp_request_get_connection(c->req) == NULL;
+	cJSON *resp = NULL;
+	struct err *e;
+	size_t len;
+	int status;
+
+	(void)fd;
+	(void)what;
+	c->deferred = false;
+	http_db_check(c->worker);
+	e = c->defer_done(c, c->defer_arg, &resp);
+	len = http_finish(c, e, resp, &status);
+	if (c->deferred) {
+		hashpool_submit(c->server->hashpool, &d->job);
+		return;
+	}
+	if (detached)
+		c->worker->inflight--;
+	http_log_request(c, status, d->body_len, len, d->t0);
+	http_deferred_free(d);
+}
+
+/* The handler deferred: move the context (and the worker's arena) to the heap, give the
+ * worker a fresh arena, and queue the work. */
+static void
+http_deferred_start(struct api_ctx *c, size_t body_len, int64_t t0)
+{
+	struct api_worker *w = c->worker;
+	struct http_deferred *d = xcalloc(1, sizeof(*d));
+
+	d->c = *c;
+	d->t0 = t0;
+	d->body_len = body_len;
+	d->job.run = http_deferred_run;
+	d->done_ev = event_new(w->base, -1, 0, http_deferred_done, d);
+	if (d->done_ev == NULL)
+		fatal_oom();
+	w->arena = arena_new();
+	d->next = w->deferred;
+	if (w->deferred != NULL)
+		w->deferred->prev = d;
+	w->deferred = d;
+	hashpool_submit(w->server->hashpool, &d->job);
+}
+
+/* At exit, requests whose work never finished (the drain deadline passed). evhttp frees
+ * the ones still on a connection; detached ones are ours. */
+static void
+http_deferred_free_all(struct api_worker *w)
+{
+	while (w->deferred != NULL) {
+		struct http_deferred *d = w->deferred;
+
+		if (evhttp_request_get_connection(d->c.req) == NULL)
+			evhttp_request_free(d->c.req);
+		http_deferred_free(d);
+	}
 }
 
 static bool
@@ -559,6 +932,7 @@ http_on_request(struct evhttp_request *req, void *arg)
 
 	w->inflight++;
 	evhttp_request_set_on_complete_cb(req, http_request_done, w);
+	http_conn_request(w, req);
 	if (path != NULL && strcmp(path, "/_health") == 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 		                  "text/plain");
@@ -586,6 +960,10 @@ http_on_request(struct evhttp_request *req, void *arg)
 		resp_len = http_send_error(&c, err_new("error.server.notFound", 404, NULL));
 	} else {
 		resp_len = http_dispatch(&c, cmd, path, &status);
+	}
+	if (c.deferred) {
+		http_deferred_start(&c, body_len, t0);
+		return;
 	}
 	http_log_request(&c, status, body_len, resp_len, t0);
 	session_clear(&c.session);
@@ -684,7 +1062,7 @@ http_worker_init(struct api_server *srv, struct api_worker *w, int index)
 	                                        EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)hdr_cap);
 	evhttp_set_max_body_size(w->http, (ev_ssize_t)body_cap);
-	evhttp_set_timeout(w->http, (int)cfg->api_read_timeout_s);
+	evhttp_set_bevcb(w->http, http_conn_new, w); /* the time-outs, see http_conn_new */
 	evhttp_set_gencb(w->http, http_on_request, w);
 	w->shutdown_ev = event_new(w->base, -1, 0, http_on_shutdown, w);
 	w->db = pg_connect(cfg, srv->log, NULL, &e);
@@ -699,8 +1077,10 @@ http_worker_init(struct api_server *srv, struct api_worker *w, int index)
 static void
 http_worker_free(struct api_worker *w)
 {
+	http_deferred_free_all(w);
 	if (w->http != NULL)
 		evhttp_free(w->http);
+	http_conn_free_all(w);
 	if (w->shutdown_ev != NULL)
 		event_free(w->shutdown_ev);
 	if (w->drain_timer != NULL)
@@ -721,6 +1101,7 @@ http_start(struct api_server *srv)
 	struct err *e = NULL;
 	int i;
 
+	srv->hashpool = hashpool_new(srv->nhash_threads);
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	for (i = 0; i < srv->nworkers && e == NULL; i++)
 		e = http_worker_init(srv, &srv->workers[i], i);
@@ -729,6 +1110,8 @@ http_start(struct api_server *srv)
 			http_worker_free(&srv->workers[k]);
 		free(srv->workers);
 		srv->workers = NULL;
+		hashpool_free(srv->hashpool);
+		srv->hashpool = NULL;
 		return e;
 	}
 	for (i = 0; i < srv->nworkers; i++)
@@ -750,6 +1133,9 @@ http_join(struct api_server *srv)
 {
 	for (int i = 0; i < srv->nworkers; i++)
 		pthread_join(srv->workers[i].thread, NULL);
+	/* After the loops (they wait for deferred work), before the workers' events go. */
+	hashpool_free(srv->hashpool);
+	srv->hashpool = NULL;
 	for (int i = 0; i < srv->nworkers; i++)
 		http_worker_free(&srv->workers[i]);
 	free(srv->workers);

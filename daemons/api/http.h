@@ -22,6 +22,9 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct evhttp_connection;
 struct event;
+struct hashpool;
+struct http_deferred;
+struct http_conn;
 
 /* Shared by all workers; read-only once the workers run (except the counters). */
 struct api_server {
@@ -35,6 +38,8 @@ struct api_server {
 	atomic_int stopped_workers; /* workers whose loop has ended */
 	int nworkers;
 	struct api_worker *workers;
+	int nhash_threads;         /* api.hash_threads resolved (0 = cores) */
+	struct hashpool *hashpool; /* CPU work of deferred requests (api_defer) */
 };
 
 struct api_worker {
@@ -53,10 +58,14 @@ struct api_worker {
 	size_t nprepared;
 	bool draining;
 	int64_t drain_deadline_ms;
-	int inflight;
+	int inflight; /* requests not yet answered, deferred ones included */
+	/* deferred requests waiting for their work (freed at the end if never done) */
+	struct http_deferred *deferred;
 	/* connections registered for the max-connections limit */
 	struct evhttp_connection **conns;
 	size_t nconns, capconns;
+	/* open connections with their read deadline (api.read_timeout_s) */
+	struct http_conn *open_conns;
 };
 
 /* Create the workers: connect, prepare, bind (all before returning, so a bind or

@@ -145,6 +145,8 @@ api_setup(struct api_main *m)
 	    !m->cfg.production || strcmp(env, "development") == 0 || strcmp(env, "acceptance") == 0;
 	m->srv.nworkers =
 	    m->cfg.api_workers > 0 ? (int)m->cfg.api_workers : (int)(cores > 0 ? cores : 1);
+	m->srv.nhash_threads = m->cfg.api_hash_threads > 0 ? (int)m->cfg.api_hash_threads
+	                                                   : (int)(cores > 0 ? cores : 1);
 	e = http_start(&m->srv);
 	if (e != NULL) {
 		log_error(&m->log, "api.start", "%s", e->message);

@@ -144,8 +144,17 @@ password_account_update_password(const struct authctx *ctx, const char *user_id,
 
 	password_params_from_config(ctx->cfg, &pp);
 	e = password_hash(&pp, password, hash);
-	if (e == NULL)
-		e = pg_begin(ctx->db);
+	if (e != NULL)
+		return e;
+	return password_account_update_password_hashed(ctx, user_id, hash);
+}
+
+struct err *
+password_account_update_password_hashed(const struct authctx *ctx, const char *user_id,
+                                        const char *hash)
+{
+	struct err *e = pg_begin(ctx->db);
+
 	if (e != NULL)
 		return e;
 	e = password_account_update_password_tx(ctx, user_id, hash);

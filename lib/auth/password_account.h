@@ -16,6 +16,10 @@ struct err *password_account_list_emails(const struct authctx *ctx, const char *
  * (own transaction; the hash is computed before it starts). */
 struct err *password_account_update_password(const struct authctx *ctx, const char *user_id,
                                              const char *password);
+/* The same with the hash already computed (password_hash at the configured
+ * parameters), for a caller that hashes on another thread. */
+struct err *password_account_update_password_hashed(const struct authctx *ctx, const char *user_id,
+                                                    const char *hash);
 
 /* New email, unverified, a verify token, every session deleted, emailUpdated
  * enqueued; 400 authPasswordBased.checkUnique.duplicateEmail rolls it all back. */

@@ -51,16 +51,15 @@ password_login_throttled(const struct authctx *ctx, const char *login_id, bool *
 }
 
 struct err *
-password_login_check(const struct authctx *ctx, const char *email, const char *password,
-                     struct password_login_found *out)
+password_login_lookup(const struct authctx *ctx, const char *email,
+                      struct password_login_found *out)
 {
 	const char *params[2] = { email, ctx->tenant_id };
-	struct password_params pp;
 	struct err *e = NULL;
 	PGresult *r;
-	bool blocked, ok, verified;
+	bool blocked;
 
-	password_params_from_config(ctx->cfg, &pp);
+	memset(out, 0, sizeof(*out));
 	r = pg_query(ctx->db,
 	             "SELECT pl.id, pl.\"user\", pl.password, pl.\"verifiedAt\" IS NOT NULL "
 	             "FROM \"passwordLogin\" pl JOIN \"user\" u ON u.id = pl.\"user\" "
@@ -70,34 +69,68 @@ password_login_check(const struct authctx *ctx, const char *email, const char *p
 	             2, params, &e);
 	if (r == NULL)
 		return e;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		password_verify_dummy(&pp, password);
-		return password_login_invalid();
+	out->exists = PQntuples(r) > 0;
+	if (out->exists) {
+		snprintf(out->login_id, sizeof(out->login_id), "%s", pg_get(r, 0, 0));
+		snprintf(out->user_id, sizeof(out->user_id), "%s", pg_get(r, 0, 1));
+		if (strlen(pg_get(r, 0, 2)) < sizeof(out->stored))
+			snprintf(out->stored, sizeof(out->stored), "%s", pg_get(r, 0, 2));
+		out->verified = pg_get_bool(r, 0, 3);
 	}
-	snprintf(out->login_id, sizeof(out->login_id), "%s", pg_get(r, 0, 0));
-	snprintf(out->user_id, sizeof(out->user_id), "%s", pg_get(r, 0, 1));
-	verified = pg_get_bool(r, 0, 3);
+	PQclear(r);
+	if (!out->exists)
+		return NULL;
 	e = password_login_throttled(ctx, out->login_id, &blocked);
 	if (e == NULL && blocked) {
 		e = password_login_record_attempt(ctx, out->login_id);
 		if (e == NULL)
 			e = err_new("authPasswordBased.login.maxAttemptsExceeded", 400, NULL);
 	}
-	if (e != NULL) {
-		PQclear(r);
-		return e;
+	return e;
+}
+
+void
+password_login_verify(struct password_login_found *f, const char *password,
+                      const struct password_params *p)
+{
+	if (!f->exists) {
+		password_verify_dummy(p, password);
+		f->ok = false;
+		return;
 	}
-	ok = password_verify(password, pg_get(r, 0, 2));
-	out->needs_rehash = ok && password_needs_rehash(&pp, pg_get(r, 0, 2));
-	PQclear(r);
-	if (!ok) {
-		e = password_login_record_attempt(ctx, out->login_id);
+	f->ok = password_verify(password, f->stored);
+	f->needs_rehash = f->ok && password_needs_rehash(p, f->stored);
+}
+
+struct err *
+password_login_conclude(const struct authctx *ctx, const struct password_login_found *f)
+{
+	struct err *e;
+
+	if (!f->exists)
+		return password_login_invalid();
+	if (!f->ok) {
+		e = password_login_record_attempt(ctx, f->login_id);
 		return e != NULL ? e : password_login_invalid();
 	}
-	if (!verified)
+	if (!f->verified)
 		return err_new("authPasswordBased.login.emailNotVerified", 400, NULL);
 	return NULL;
+}
+
+struct err *
+password_login_check(const struct authctx *ctx, const char *email, const char *password,
+                     struct password_login_found *out)
+{
+	struct password_params pp;
+	struct err *e;
+
+	password_params_from_config(ctx->cfg, &pp);
+	e = password_login_lookup(ctx, email, out);
+	if (e != NULL)
+		return e;
+	password_login_verify(out, password, &pp);
+	return password_login_conclude(ctx, out);
 }
 
 struct err *

@@ -19,15 +19,39 @@ struct password_login_found {
 	char user_id[UUID_STR_LEN];
 	char login_id[UUID_STR_LEN];
 	bool needs_rehash; /* bcrypt or other argon2 parameters: store a new hash */
+	/* Filled by password_login_lookup. */
+	bool exists;                    /* a login with this email in the tenant */
+	bool verified;                  /* its email is verified */
+	char stored[PASSWORD_HASH_MAX]; /* its hash ("" when too long: never matches) */
+	/* Filled by password_login_verify. */
+	bool ok; /* the password matches */
 };
 
 /* Login steps 1-4: find the non-deleted user of the tenant with this email (unknown:
  * a dummy verification, then invalidEmailPasswordCombination), the failed-attempt
  * block (auth.login_throttle*: maxAttemptsExceeded), the password (a mismatch records
  * an attempt row on its own, committed), then verified email (emailNotVerified).
- * Runs outside any transaction; the hash work happens here. */
+ * Runs outside any transaction; the hash work happens here. It is
+ * password_login_lookup + password_login_verify + password_login_conclude, which a
+ * caller may run apart to do the hash work elsewhere (the api's hash threads). */
 struct err *password_login_check(const struct authctx *ctx, const char *email, const char *password,
                                  struct password_login_found *out);
+
+/* Steps 1-2 (database, no hash work): *out is zeroed, then filled when the email has a
+ * login (exists). A blocked login records an attempt and gives maxAttemptsExceeded. */
+struct err *password_login_lookup(const struct authctx *ctx, const char *email,
+                                  struct password_login_found *out);
+
+/* Step 3, the hash work (CPU only: no database, safe on any thread): f->ok and
+ * f->needs_rehash (against p); an unknown email costs a dummy verification. */
+void password_login_verify(struct password_login_found *f, const char *password,
+                           const struct password_params *p);
+
+/* Steps 3-4 on the database after password_login_verify: unknown email or mismatch
+ * (which records an attempt) give invalidEmailPasswordCombination, then
+ * emailNotVerified. NULL: the login may proceed (password_login_finish). */
+struct err *password_login_conclude(const struct authctx *ctx,
+                                    const struct password_login_found *f);
 
 /* Login steps 5-6 in the caller's transaction: lastLogin = now, store new_hash when not
  * NULL (the upgrade to argon2id), and the session data (password_login_session_data). */

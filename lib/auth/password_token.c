@@ -193,8 +193,16 @@ password_token_reset_password(const struct authctx *ctx, const char *token, cons
 
 	password_params_from_config(ctx->cfg, &pp);
 	e = password_hash(&pp, password, hash);
-	if (e == NULL)
-		e = pg_begin(ctx->db);
+	if (e != NULL)
+		return e;
+	return password_token_reset_password_hashed(ctx, token, hash);
+}
+
+struct err *
+password_token_reset_password_hashed(const struct authctx *ctx, const char *token, const char *hash)
+{
+	struct err *e = pg_begin(ctx->db);
+
 	if (e != NULL)
 		return e;
 	e = password_token_reset_tx(ctx, token, hash);

@@ -28,6 +28,10 @@ struct err *password_token_forgot_password(const struct authctx *ctx, const char
  * auth.passwordBased.passwordReset. Own transaction. */
 struct err *password_token_reset_password(const struct authctx *ctx, const char *token,
                                           const char *password);
+/* The same with the hash already computed (password_hash at the configured
+ * parameters), for a caller that hashes on another thread. */
+struct err *password_token_reset_password_hashed(const struct authctx *ctx, const char *token,
+                                                 const char *hash);
 
 /* Insert a token for login_id in the caller's transaction: "auth-reset-<uuid>" when
  * should_set_password, else "auth-verify-<uuid>"; 24 h. Writes token and row id. */

@@ -119,8 +119,19 @@ user_create_password(const struct authctx *ctx, const struct user_create_input *
 		random_token(random_pw, sizeof(random_pw), 32); /* never known to anyone */
 	e = password_hash(&pp, in->password != NULL ? in->password : random_pw, hash);
 	explicit_bzero(random_pw, sizeof(random_pw));
-	if (e == NULL)
-		e = pg_begin(ctx->db);
+	if (e != NULL)
+		return e;
+	return user_create_password_hashed(ctx, in, hash, out);
+}
+
+struct err *
+user_create_password_hashed(const struct authctx *ctx, const struct user_create_input *in,
+                            const char *hash, struct user_create_result *out)
+{
+	struct err *e;
+
+	memset(out, 0, sizeof(*out));
+	e = pg_begin(ctx->db);
 	if (e != NULL)
 		return e;
 	e = user_create_tx(ctx, in, hash, out);

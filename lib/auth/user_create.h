@@ -30,5 +30,11 @@ struct user_create_result {
  * authPasswordBased.checkUnique.duplicateEmail; nothing is written on error. */
 struct err *user_create_password(const struct authctx *ctx, const struct user_create_input *in,
                                  struct user_create_result *out);
+/* The same with the hash of in->password already computed (password_hash at the
+ * configured parameters), for a caller that hashes on another thread; in->password
+ * still decides between a verify and a reset token. */
+struct err *user_create_password_hashed(const struct authctx *ctx,
+                                        const struct user_create_input *in, const char *hash,
+                                        struct user_create_result *out);
 
 #endif

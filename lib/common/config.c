@@ -72,6 +72,7 @@ static const struct config_key config_keys[] = {
 	S("api.listen", api_listen, "0.0.0.0"),
 	I("api.port", api_port, "3000", 0, 65535, "PORT"),
 	I("api.workers", api_workers, "0", 0, 256),
+	I("api.hash_threads", api_hash_threads, "0", 0, 256),
 	I("api.max_body_bytes", api_max_body_bytes, "5242880", 1024, 1073741824),
 	I("api.max_header_bytes", api_max_header_bytes, "16384", 1024, 1048576),
 	I("api.read_timeout_s", api_read_timeout_s, "30", 1, 3600),

@@ -32,7 +32,8 @@ struct config {
 	/* api */
 	char *api_listen;
 	int64_t api_port;
-	int64_t api_workers; /* 0 = number of cores */
+	int64_t api_workers;      /* 0 = number of cores */
+	int64_t api_hash_threads; /* password hashing pool; 0 = number of cores */
 	int64_t api_max_body_bytes;
 	int64_t api_max_header_bytes;
 	int64_t api_read_timeout_s;

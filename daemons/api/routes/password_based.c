@@ -56,30 +56,47 @@ check_six_digits(const char *code, const char *path)
 	return NULL;
 }
 
-static struct err *
-login_handler(struct api_ctx *c, cJSON **response)
-{
+/* A login between its lookup (on the loop) and its session (back on the loop): the
+ * hash work in between runs on a hash thread (api_defer). Lives in the request arena. */
+struct login_job {
 	struct password_login_found found;
 	struct password_params pp;
-	char hash[PASSWORD_HASH_MAX];
+	const char *password; /* c->body's, valid until the request ends */
+	char new_hash[PASSWORD_HASH_MAX];
+	struct err *hash_err;
+};
+
+/* On a hash thread: verify, and the upgraded hash when the login will succeed. */
+static void
+login_work(void *arg)
+{
+	struct login_job *j = arg;
+
+	password_login_verify(&j->found, j->password, &j->pp);
+	if (j->found.ok && j->found.verified && j->found.needs_rehash)
+		j->hash_err = password_hash(&j->pp, j->password, j->new_hash);
+}
+
+static struct err *
+login_done(struct api_ctx *c, void *arg, cJSON **response)
+{
+	struct login_job *j = arg;
 	struct authctx ctx;
 	cJSON *data = NULL;
 	struct err *e;
 
-	e = password_support_ratelimit(c, PASSWORD_SUPPORT_COST_LOGIN);
-	if (e != NULL)
-		return e;
 	password_support_ctx(c, &ctx);
-	e = password_login_check(&ctx, body_string(c, "email"), body_string(c, "password"), &found);
-	if (e == NULL && found.needs_rehash) {
-		password_params_from_config(c->cfg, &pp);
-		e = password_hash(&pp, body_string(c, "password"), hash);
-	}
+	e = password_login_conclude(&ctx, &j->found);
+	if (e == NULL)
+		e = j->hash_err;
+	else
+		err_free(j->hash_err);
 	if (e == NULL)
 		e = pg_begin(c->db);
 	if (e != NULL)
 		return e;
-	e = password_login_finish(&ctx, &found, found.needs_rehash ? hash : NULL, &data);
+	e = password_login_finish(&ctx, &j->found, j->found.needs_rehash ? j->new_hash : NULL,
+	                          &data);
 	if (e == NULL)
 		e = password_support_login_session(c, data, response);
 	cJSON_Delete(data);
@@ -91,6 +108,57 @@ login_handler(struct api_ctx *c, cJSON **response)
 		*response = NULL;
 	}
 	return e;
+}
+
+static struct err *
+login_handler(struct api_ctx *c, cJSON **response)
+{
+	struct login_job *j;
+	struct authctx ctx;
+	struct err *e;
+
+	(void)response;
+	e = password_support_ratelimit(c, PASSWORD_SUPPORT_COST_LOGIN);
+	if (e != NULL)
+		return e;
+	j = arena_alloc(c->arena, sizeof(*j));
+	memset(j, 0, sizeof(*j));
+	password_support_ctx(c, &ctx);
+	e = password_login_lookup(&ctx, body_string(c, "email"), &j->found);
+	if (e != NULL)
+		return e;
+	password_params_from_config(c->cfg, &j->pp);
+	j->password = body_string(c, "password");
+	return api_defer(c, login_work, login_done, j);
+}
+
+/* A new password hashed on a hash thread (api_defer) before the route's transaction,
+ * as the lib/auth functions do inline. Lives in the request arena. */
+struct hash_job {
+	struct password_params pp;
+	const char *password; /* c->body's */
+	char hash[PASSWORD_HASH_MAX];
+	struct err *err;
+};
+
+static void
+hash_work(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->err = password_hash(&j->pp, j->password, j->hash);
+}
+
+/* Hash body.password on a hash thread, then done on the loop. */
+static struct err *
+hash_defer(struct api_ctx *c, api_done_fn done)
+{
+	struct hash_job *j = arena_alloc(c->arena, sizeof(*j));
+
+	memset(j, 0, sizeof(*j));
+	password_params_from_config(c->cfg, &j->pp);
+	j->password = body_string(c, "password");
+	return api_defer(c, hash_work, done, j);
 }
 
 static struct err *
@@ -159,20 +227,31 @@ forgot_password_handler(struct api_ctx *c, cJSON **response)
 }
 
 static struct err *
-reset_password_handler(struct api_ctx *c, cJSON **response)
+reset_password_done(struct api_ctx *c, void *arg, cJSON **response)
 {
+	struct hash_job *j = arg;
 	struct authctx ctx;
-	struct err *e;
+	struct err *e = j->err;
 
-	e = password_support_ratelimit(c, PASSWORD_SUPPORT_COST);
-	if (e != NULL)
-		return e;
 	password_support_ctx(c, &ctx);
-	e = password_token_reset_password(&ctx, body_string(c, "resetToken"),
-	                                  body_string(c, "password"));
+	if (e == NULL)
+		e = password_token_reset_password_hashed(&ctx, body_string(c, "resetToken"),
+		                                         j->hash);
 	if (e == NULL)
 		*response = password_support_success();
 	return e;
+}
+
+static struct err *
+reset_password_handler(struct api_ctx *c, cJSON **response)
+{
+	struct err *e;
+
+	(void)response;
+	e = password_support_ratelimit(c, PASSWORD_SUPPORT_COST);
+	if (e != NULL)
+		return e;
+	return hash_defer(c, reset_password_done);
 }
 
 static struct err *
@@ -185,12 +264,27 @@ list_emails_handler(struct api_ctx *c, cJSON **response)
 }
 
 static struct err *
+update_password_done(struct api_ctx *c, void *arg, cJSON **response)
+{
+	struct hash_job *j = arg;
+	struct authctx ctx;
+	struct err *e = j->err;
+
+	password_support_ctx(c, &ctx);
+	if (e == NULL)
+		e = password_account_update_password_hashed(&ctx, c->user.id, j->hash);
+	if (e == NULL)
+		*response = password_support_success();
+	return e;
+}
+
+static struct err *
 update_password_handler(struct api_ctx *c, cJSON **response)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(c->session.data, "type");
-	struct authctx ctx;
 	struct err *e;
 
+	(void)response;
 	e = password_support_ratelimit(c, PASSWORD_SUPPORT_COST);
 	if (e == NULL)
 		e = api_require_login_type(c, "passwordBased");
@@ -199,11 +293,7 @@ update_password_handler(struct api_ctx *c, cJSON **response)
 	/* user or passwordBasedUpdatePassword, not checkTwoStep (empty info). */
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, "checkTwoStep") == 0)
 		return err_new("auth.requireUser.incorrectSessionType", 400, NULL);
-	password_support_ctx(c, &ctx);
-	e = password_account_update_password(&ctx, c->user.id, body_string(c, "password"));
-	if (e == NULL)
-		*response = password_support_success();
-	return e;
+	return hash_defer(c, update_password_done);
 }
 
 static struct err *
@@ -225,25 +315,36 @@ update_email_handler(struct api_ctx *c, cJSON **response)
 }
 
 static struct err *
-register_handler(struct api_ctx *c, cJSON **response)
+register_done(struct api_ctx *c, void *arg, cJSON **response)
 {
+	struct hash_job *j = arg;
 	struct user_create_input in = { 0 };
 	struct user_create_result res;
 	struct authctx ctx;
+	struct err *e = j->err;
+
+	password_support_ctx(c, &ctx);
+	in.email = body_string(c, "email");
+	in.password = j->password;
+	if (e == NULL)
+		e = user_create_password_hashed(&ctx, &in, j->hash, &res);
+	if (e == NULL)
+		*response = password_support_success();
+	return e;
+}
+
+static struct err *
+register_handler(struct api_ctx *c, cJSON **response)
+{
 	struct err *e;
 
+	(void)response;
 	if (!c->cfg->auth_register_enabled)
 		return err_new("error.server.notFound", 404, NULL);
 	e = password_support_ratelimit(c, PASSWORD_SUPPORT_COST);
 	if (e != NULL)
 		return e;
-	password_support_ctx(c, &ctx);
-	in.email = body_string(c, "email");
-	in.password = body_string(c, "password");
-	e = user_create_password(&ctx, &in, &res);
-	if (e == NULL)
-		*response = password_support_success();
-	return e;
+	return hash_defer(c, register_done);
 }
 
 static const struct api_route routes[] = {
