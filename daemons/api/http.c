@@ -1053,6 +1053,7 @@ http_worker_init(struct api_server *srv, struct api_worker *w, int index)
 	w->server = srv;
 	w->index = index;
 	w->arena = arena_new();
+	summary_cache_init(&w->summaries);
 	w->base = event_base_new();
 	w->http = evhttp_new(w->base);
 	if (w->base == NULL || w->http == NULL)
@@ -1092,6 +1093,7 @@ http_worker_free(struct api_worker *w)
 	if (w->arena != NULL)
 		arena_free(w->arena);
 	flags_flush(&w->flags);
+	summary_cache_free(&w->summaries);
 	free(w->conns);
 }
 

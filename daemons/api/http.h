@@ -15,6 +15,7 @@
 #include "log.h"
 #include "router.h"
 #include "session.h"
+#include "summary_cache.h"
 #include "tenant.h"
 
 struct event_base;
@@ -54,7 +55,8 @@ struct api_worker {
 	PGconn *db;
 	struct arena *arena;
 	struct flags_cache flags;
-	const char *prepared[64]; /* statements prepared by api_query_cached */
+	struct summary_cache summaries; /* /auth/me user summaries (summary_cache.h) */
+	const char *prepared[64];       /* statements prepared by api_query_cached */
 	size_t nprepared;
 	bool draining;
 	int64_t drain_deadline_ms;

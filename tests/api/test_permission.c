@@ -417,6 +417,40 @@ START_TEST(tenant_admin_cannot_assign_static_roles)
 }
 END_TEST
 
+/* /auth/me serves user summaries from a per-worker cache (migration 006): a change made
+ * behind the api's back, straight in SQL, shows on the very next request. */
+START_TEST(auth_me_reflects_changes_at_once)
+{
+	const cJSON *user;
+
+	/* fill the cache of every worker (each new connection may land on another one) */
+	for (int i = 0; i < 12; i++) {
+		ck_assert_int_eq(as_admin("GET", "/auth/me", NULL), 200);
+		user = cJSON_GetObjectItemCaseSensitive(resp, "user");
+		ck_assert_int_eq(
+		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(user, "roles")), 1);
+	}
+	tadmin_grant(api.db, admin_id, "_lightbase", NULL);
+	ck_assert_int_eq(as_admin("GET", "/auth/me", NULL), 200);
+	user = cJSON_GetObjectItemCaseSensitive(resp, "user");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(user, "roles")), 2);
+	ck_assert_int_eq(
+	    tadmin_count(api.db, "UPDATE \"user\" SET name = 'Renamed' WHERE id = $1", 1, admin_id),
+	    1);
+	ck_assert_int_eq(as_admin("GET", "/auth/me", NULL), 200);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	                     cJSON_GetObjectItemCaseSensitive(resp, "user"), "name")),
+	                 "Renamed");
+	/* revocation is never cached */
+	ck_assert_int_eq(tadmin_count(api.db,
+	                              "UPDATE \"sessionStore\" SET \"revokedAt\" = now() "
+	                              "WHERE data->>'userId' = $1",
+	                              1, admin_id),
+	                 1);
+	ck_assert_int_eq(as_admin("GET", "/auth/me", NULL), 401);
+}
+END_TEST
+
 static Suite *
 permission_suite(void)
 {
@@ -436,6 +470,7 @@ permission_suite(void)
 	tcase_add_test(tc, user_summary_of_other_user);
 	tcase_add_test(tc, assign_and_remove_role);
 	tcase_add_test(tc, tenant_admin_cannot_assign_static_roles);
+	tcase_add_test(tc, auth_me_reflects_changes_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,31 +4,66 @@
 #include <string.h>
 
 #include "json.h"
+#include "http.h"
 #include "pg.h"
+#include "summary_cache.h"
 #include "user_summary.h"
 
-/* One statement: session by access token id ($1), whether its user is valid in tenant
- * $2, and the user summary (only for type "user" sessions). */
+/* One light statement per /auth/me: session by access token id ($1) with its
+ * revocation state (checked every time, so revocation is immediate), whether its user is
+ * valid in tenant $2, the user id, and the summary epoch (migration 006). */
 static const char auth_sql_me[] =
-    "SELECT " SESSION_COLUMNS ", u.id IS NOT NULL, "
-    "CASE WHEN u.id IS NOT NULL AND s.data->>'type' = 'user' THEN " USER_SUMMARY_SQL(
-        "$2") " END "
-              "FROM \"sessionStoreToken\" t JOIN \"sessionStore\" s ON s.id = t.session "
-              "LEFT JOIN \"user\" u ON u.id = " API_SESSION_USER_ID
-              " AND (u.\"deletedAt\" IS NULL OR u.\"deletedAt\" > now()) AND EXISTS (SELECT 1 FROM "
-              "\"userTenant\" ut WHERE ut.\"user\" = u.id AND ut.tenant = $2::uuid) "
-              "WHERE t.id = $1 AND t.\"refreshToken\" IS NOT NULL";
+    "SELECT " SESSION_COLUMNS ", u.id IS NOT NULL, u.id, "
+    "(SELECT e.value FROM \"platformSummaryEpoch\" e WHERE e.id = 1) "
+    "FROM \"sessionStoreToken\" t JOIN \"sessionStore\" s ON s.id = t.session "
+    "LEFT JOIN \"user\" u ON u.id = " API_SESSION_USER_ID
+    " AND (u.\"deletedAt\" IS NULL OR u.\"deletedAt\" > now()) AND EXISTS (SELECT 1 FROM "
+    "\"userTenant\" ut WHERE ut.\"user\" = u.id AND ut.tenant = $2::uuid) "
+    "WHERE t.id = $1 AND t.\"refreshToken\" IS NOT NULL";
+
+/* On a cache miss: the summary of user $1 in tenant $2 with the epoch it was computed
+ * under, in one snapshot. */
+static const char auth_sql_me_summary[] =
+    "SELECT (SELECT e.value FROM \"platformSummaryEpoch\" e WHERE e.id = 1), " USER_SUMMARY_SQL(
+        "$2") " FROM \"user\" u WHERE u.id = $1::uuid";
+
+/* The user summary JSON text of user_id in the request's tenant: from the worker's cache
+ * while the epoch is unchanged, else computed and cached. *json is owned by the cache. */
+static struct err *
+auth_me_summary(struct api_ctx *c, const char *user_id, int64_t epoch, const char **json)
+{
+	struct summary_cache *sc = &c->worker->summaries;
+	const char *tenant_id = c->tenant.tenant->id;
+	const char *params[2] = { user_id, tenant_id };
+	struct err *e = NULL;
+	PGresult *r;
+
+	*json = summary_cache_get(sc, epoch, user_id, tenant_id);
+	if (*json != NULL)
+		return NULL;
+	r = api_query_cached(c, "auth_me_summary", auth_sql_me_summary, 2, params, &e);
+	if (r == NULL)
+		return e;
+	if (PQntuples(r) == 1 && !pg_is_null(r, 0, 1)) {
+		summary_cache_put(sc, pg_get_int64(r, 0, 0), user_id, tenant_id, pg_get(r, 0, 1));
+		*json = summary_cache_get(sc, pg_get_int64(r, 0, 0), user_id, tenant_id);
+	}
+	PQclear(r);
+	return NULL;
+}
 
 static struct err *
 auth_me(struct api_ctx *c, cJSON **response)
 {
-	char token_id[UUID_STR_LEN];
+	char token_id[UUID_STR_LEN], user_id[UUID_STR_LEN];
 	const char *params[2] = { token_id, c->tenant.tenant->id };
 	struct err *e =
 	    session_verify_access(api_session_settings(c),
 	                          session_bearer_token(api_header(c, "Authorization")), token_id);
+	const char *summary = NULL;
+	int64_t epoch;
+	bool with_user;
 	PGresult *r;
-	cJSON *user;
 
 	if (e != NULL)
 		return e;
@@ -42,13 +77,21 @@ auth_me(struct api_ctx *c, cJSON **response)
 		PQclear(r);
 		return e;
 	}
+	/* the user is omitted during two-step and for non-user sessions (seed-api §6.3) */
+	with_user =
+	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->session.data, "type"))
+	               ?: "",
+	           "user") == 0;
+	snprintf(user_id, sizeof(user_id), "%s", pg_get(r, 0, 6));
+	epoch = pg_get_int64(r, 0, 7);
+	PQclear(r);
 	c->has_session = true;
+	if (with_user && (e = auth_me_summary(c, user_id, epoch, &summary)) != NULL)
+		return e;
 	*response = json_object();
 	cJSON_AddItemReferenceToObject(*response, "session", c->session.data);
-	user = pg_get_json(r, 0, 6);
-	if (user != NULL)
-		cJSON_AddItemToObject(*response, "user", user);
-	PQclear(r);
+	if (summary != NULL)
+		cJSON_AddItemToObject(*response, "user", cJSON_Parse(summary));
 	return NULL;
 }
 
