@@ -110,28 +110,40 @@ password_account_login_id(const struct authctx *ctx, const char *user_id, char *
 	return NULL;
 }
 
-static struct err *
-password_account_update_password_tx(const struct authctx *ctx, const char *user_id,
-                                    const char *hash)
+struct err *
+password_account_set_password(const struct authctx *ctx, const char *login_id, const char *user_id,
+                              const char *hash, bool verify, const char *job)
 {
-	char login_id[64];
-	const char *params[2] = { login_id, hash };
-	cJSON *data;
+	const char *params[3] = { login_id, hash, verify ? "true" : "false" };
 	struct err *e;
+	cJSON *data;
 
-	e = password_account_login_id(ctx, user_id, login_id, sizeof(login_id), NULL, 0);
-	if (e == NULL)
-		e = pg_exec(ctx->db,
-		            "UPDATE \"passwordLogin\" SET password = $2, \"updatedAt\" = now() "
-		            "WHERE id = $1",
-		            2, params);
+	e = pg_exec(ctx->db,
+	            "UPDATE \"passwordLogin\" SET password = $2, \"updatedAt\" = now(), "
+	            "\"verifiedAt\" = CASE WHEN $3::boolean THEN COALESCE(\"verifiedAt\", now()) "
+	            "ELSE \"verifiedAt\" END WHERE id = $1",
+	            3, params);
 	if (e == NULL)
 		e = password_account_revoke_sessions(ctx, user_id);
 	if (e != NULL)
 		return e;
 	data = json_object();
 	cJSON_AddStringToObject(data, "passwordLoginId", login_id);
-	return authjob_enqueue(ctx, "auth.passwordBased.passwordUpdated", data);
+	return authjob_enqueue(ctx, job, data);
+}
+
+static struct err *
+password_account_update_password_tx(const struct authctx *ctx, const char *user_id,
+                                    const char *hash)
+{
+	char login_id[64];
+	struct err *e;
+
+	e = password_account_login_id(ctx, user_id, login_id, sizeof(login_id), NULL, 0);
+	if (e != NULL)
+		return e;
+	return password_account_set_password(ctx, login_id, user_id, hash, false,
+	                                     "auth.passwordBased.passwordUpdated");
 }
 
 struct err *

@@ -3,6 +3,7 @@
 #ifndef AUTH_PASSWORD_ACCOUNT_H
 #define AUTH_PASSWORD_ACCOUNT_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 
 #include "authctx.h"
@@ -34,5 +35,10 @@ struct err *password_account_check_unique(const struct authctx *ctx, const char 
 
 /* Delete every session of the user (tokens and devices cascade). */
 struct err *password_account_revoke_sessions(const struct authctx *ctx, const char *user_id);
+/* In the caller's transaction: store hash for login_id (verify: also mark the email
+ * verified), delete every session of user_id, and enqueue job {passwordLoginId}. */
+struct err *password_account_set_password(const struct authctx *ctx, const char *login_id,
+                                          const char *user_id, const char *hash, bool verify,
+                                          const char *job);
 
 #endif

@@ -152,10 +152,8 @@ static struct err *
 password_token_reset_tx(const struct authctx *ctx, const char *token, const char *hash)
 {
 	char login_id[UUID_STR_LEN], user_id[UUID_STR_LEN];
-	const char *params[2] = { login_id, hash };
 	struct err *e = NULL;
 	PGresult *r;
-	cJSON *data;
 
 	r = password_token_find(ctx, token, &e);
 	if (r == NULL)
@@ -168,20 +166,10 @@ password_token_reset_tx(const struct authctx *ctx, const char *token, const char
 	snprintf(user_id, sizeof(user_id), "%s", pg_get(r, 0, 2));
 	e = password_token_delete(ctx, pg_get(r, 0, 0));
 	PQclear(r);
-	if (e == NULL)
-		e = pg_exec(
-		    ctx->db,
-		    "UPDATE \"passwordLogin\" SET password = $2, "
-		    "\"verifiedAt\" = COALESCE(\"verifiedAt\", now()), \"updatedAt\" = now() "
-		    "WHERE id = $1",
-		    2, params);
-	if (e == NULL)
-		e = password_account_revoke_sessions(ctx, user_id);
 	if (e != NULL)
 		return e;
-	data = json_object();
-	cJSON_AddStringToObject(data, "passwordLoginId", login_id);
-	return authjob_enqueue(ctx, "auth.passwordBased.passwordReset", data);
+	return password_account_set_password(ctx, login_id, user_id, hash, true,
+	                                     "auth.passwordBased.passwordReset");
 }
 
 struct err *

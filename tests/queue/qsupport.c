@@ -1,7 +1,6 @@
 /* Queue test support implementation. */
 #include "qsupport.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -90,46 +89,23 @@ qs_registry_cleanup(void)
 	unlink(path);
 }
 
-static int
-qs_cmp(const void *a, const void *b)
+/* The schema comes from the real platform-migrate over migrations/ (env already set). */
+static void
+qs_migrate(void)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void
-qs_migrate(PGconn *conn)
-{
-	char dir[512], *names[64], path[1024];
+	char dir[512];
 	const char *root = getenv("TEST_SOURCE_ROOT");
-	DIR *d;
-	struct dirent *de;
-	int n = 0;
+	char *argv[] = { (char *)tsupport_exe("TEST_MIGRATE_EXE"), "--dir", dir, NULL };
+	char *log = qs_path("migrate.log");
+	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/migrations", root != NULL ? root : ".");
-	d = opendir(dir);
-	if (d == NULL)
+	rc = tsupport_run(argv, log, 120000);
+	if (rc != 0) {
+		fprintf(stderr, "qsupport: platform-migrate exited %d (see %s)\n", rc, log);
 		abort();
-	while ((de = readdir(d)) != NULL && n < 64)
-		if (strlen(de->d_name) > 4 &&
-		    strcmp(de->d_name + strlen(de->d_name) - 4, ".sql") == 0)
-			names[n++] = strdup(de->d_name);
-	closedir(d);
-	qsort(names, (size_t)n, sizeof(names[0]), qs_cmp);
-	for (int i = 0; i < n; i++) {
-		char *sql;
-		PGresult *r;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		sql = tsupport_read_file(path);
-		r = PQexec(conn, sql);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "qsupport: %s: %s", names[i], PQresultErrorMessage(r));
-			abort();
-		}
-		PQclear(r);
-		free(sql);
-		free(names[i]);
 	}
+	free(log);
 }
 
 void
@@ -148,12 +124,12 @@ qs_setup(void)
 	qs_registry_add("db", qs.db);
 	qs.conn = tsupport_db_connect(qs.db);
 	PQclear(PQexec(qs.conn, "SET client_min_messages = warning"));
-	qs_migrate(qs.conn);
+	tsupport_env_for_db(qs.db);
+	qs_migrate();
 	qs_exec(
 	    "CREATE TABLE \"queueTestRecord\" (\"seq\" bigserial PRIMARY KEY, \"jobId\" bigint, "
 	    "\"name\" text, \"scheduledAt\" timestamptz, \"attempt\" int, \"tag\" text, "
 	    "\"pid\" int, \"at\" timestamptz NOT NULL DEFAULT clock_timestamp())");
-	tsupport_env_for_db(qs.db);
 	setenv("PLATFORM_QUEUE_POLL_INTERVAL_MS", "100", 1);
 	setenv("PLATFORM_QUEUE_CRON", "false", 1);
 	setenv("PLATFORM_QUEUE_PARALLEL", "1", 1);
@@ -301,4 +277,23 @@ qs_wait_log(const char *logname, const char *needle)
 		tsupport_sleep_ms(50);
 	}
 	return false;
+}
+
+int
+qs_main(Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+	int failed;
+
+	if (getenv("TEST_PG_HOST") == NULL || getenv("TEST_PG_PORT") == NULL) {
+		printf("1..0 # SKIP TEST_PG_HOST/TEST_PG_PORT not set (run scripts/test.sh)\n");
+		srunner_free(sr);
+		return EXIT_SUCCESS;
+	}
+	qs_registry_open();
+	srunner_run_all(sr, CK_ENV);
+	qs_registry_cleanup();
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

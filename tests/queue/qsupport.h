@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <check.h>
 #include <libpq-fe.h>
 
 #include "tsupport.h"
@@ -29,12 +30,13 @@ extern struct qs qs;
  * Daemons die with the test child (PR_SET_PDEATHSIG). */
 void qs_registry_open(void);
 void qs_registry_cleanup(void);
+/* A suite's main: TAP skip plan without a cluster, else run it between
+ * qs_registry_open() and qs_registry_cleanup(); the exit code for meson. */
+int qs_main(Suite *suite);
 
 /* Skip without a cluster; create and migrate a database, the "queueTestRecord" table,
  * a temp dir, and the environment for the daemon (fast polling, no cron, .eml mail). */
 void qs_setup(void);
-/* Apply the .sql files of migrations in name order (what platform-migrate does). */
-void qs_migrate(PGconn *conn);
 /* Spawn platform-queue (extra args may be NULL) logging to <tmp>/<logname>. */
 pid_t qs_start(const char *logname, const char *arg1, const char *arg2);
 /* Spawn any argv, logging to <tmp>/<logname> (NULL: inherit). */

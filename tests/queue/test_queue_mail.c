@@ -262,18 +262,5 @@ mail_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(mail_suite());
-	int failed;
-
-	if (getenv("TEST_PG_HOST") == NULL || getenv("TEST_PG_PORT") == NULL) {
-		printf("1..0 # SKIP TEST_PG_HOST/TEST_PG_PORT not set (run scripts/test.sh)\n");
-		srunner_free(sr);
-		return EXIT_SUCCESS;
-	}
-	qs_registry_open();
-	srunner_run_all(sr, CK_ENV);
-	qs_registry_cleanup();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return qs_main(mail_suite());
 }

@@ -97,17 +97,7 @@ login_done(struct api_ctx *c, void *arg, cJSON **response)
 		return e;
 	e = password_login_finish(&ctx, &j->found, j->found.needs_rehash ? j->new_hash : NULL,
 	                          &data);
-	if (e == NULL)
-		e = password_support_login_session(c, data, response);
-	cJSON_Delete(data);
-	if (e == NULL)
-		e = pg_commit(c->db);
-	if (e != NULL) {
-		pg_rollback(c->db);
-		cJSON_Delete(*response);
-		*response = NULL;
-	}
-	return e;
+	return password_support_finish_login(c, e, data, response);
 }
 
 static struct err *
@@ -197,17 +187,7 @@ verify_email_handler(struct api_ctx *c, cJSON **response)
 		return e;
 	password_support_ctx(c, &ctx);
 	e = password_token_verify_email(&ctx, body_string(c, "verifyToken"), user_id, &data);
-	if (e == NULL)
-		e = password_support_login_session(c, data, response);
-	cJSON_Delete(data);
-	if (e == NULL)
-		e = pg_commit(c->db);
-	if (e != NULL) {
-		pg_rollback(c->db);
-		cJSON_Delete(*response);
-		*response = NULL;
-	}
-	return e;
+	return password_support_finish_login(c, e, data, response);
 }
 
 static struct err *

@@ -111,3 +111,19 @@ password_support_success(void)
 	cJSON_AddBoolToObject(r, "success", 1);
 	return r;
 }
+
+struct err *
+password_support_finish_login(struct api_ctx *c, struct err *e, cJSON *data, cJSON **response)
+{
+	if (e == NULL)
+		e = password_support_login_session(c, data, response);
+	cJSON_Delete(data);
+	if (e == NULL)
+		e = pg_commit(c->db);
+	if (e != NULL) {
+		pg_rollback(c->db);
+		cJSON_Delete(*response);
+		*response = NULL;
+	}
+	return e;
+}

@@ -23,6 +23,12 @@ struct err *password_support_ratelimit(struct api_ctx *c, int cost);
  * optional body.device, and set *response to {accessToken, refreshToken}. */
 struct err *password_support_login_session(struct api_ctx *c, const cJSON *data, cJSON **response);
 
+/* End a login transaction: when e (the result of the steps before) is NULL, create the
+ * session as password_support_login_session and commit; otherwise, or on failure, roll
+ * back and leave *response NULL. data is consumed. Returns the first error. */
+struct err *password_support_finish_login(struct api_ctx *c, struct err *e, cJSON *data,
+                                          cJSON **response);
+
 /* {"success": true}. */
 cJSON *password_support_success(void);
 
