@@ -2,7 +2,7 @@
  * and job enqueueing on the request's connection. */
 #include "api.h"
 
-#include <event2/http.h>
+#include "httpio.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,7 @@ api_param(const struct api_ctx *c, const char *name)
 const char *
 api_header(const struct api_ctx *c, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(c->req), name);
+	return httpio_req_header(c->req, name);
 }
 
 const struct session_settings *

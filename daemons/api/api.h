@@ -17,7 +17,7 @@
 #include "tenant.h"
 #include "uuid.h"
 
-struct evhttp_request;
+struct httpio_req;
 struct api_route;
 struct api_worker;
 struct api_server;
@@ -42,7 +42,7 @@ struct api_ctx {
 	const struct logger *log;
 	struct api_worker *worker;
 	const struct api_server *server;
-	struct evhttp_request *req;
+	struct httpio_req *req;
 	const struct api_route *route;
 	char request_id[UUID_STR_LEN];
 	char client_ip[64];

@@ -1,4 +1,4 @@
-/* The HTTP core: worker threads (each its own event_base, evhttp on a SO_REUSEPORT
+/* The HTTP core: worker threads (each its own event_base, httpio on a SO_REUSEPORT
  * listener, and PostgreSQL connection), the per-request pipeline, limits, CORS,
  * request logging and graceful shutdown. */
 #ifndef API_HTTP_H
@@ -13,19 +13,17 @@
 #include "config.h"
 #include "flags.h"
 #include "log.h"
+#include "random.h"
 #include "router.h"
 #include "session.h"
 #include "summary_cache.h"
 #include "tenant.h"
 
 struct event_base;
-struct evhttp;
-struct evhttp_bound_socket;
-struct evhttp_connection;
 struct event;
 struct hashpool;
 struct http_deferred;
-struct http_conn;
+struct httpio;
 
 /* Shared by all workers; read-only once the workers run (except the counters). */
 struct api_server {
@@ -48,8 +46,14 @@ struct api_worker {
 	int index;
 	pthread_t thread;
 	struct event_base *base;
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
+	struct httpio *io; /* connections and requests (httpio.h) */
+	/* The server's logger with a line buffer: a turn of the loop writes its lines with
+	 * one write(2), from log_flush_ev (lowest priority, so it runs once the turn's
+	 * requests are done). */
+	struct logger log;
+	struct log_buffer logbuf;
+	struct event *log_flush_ev;
+	struct random_pool ids; /* request ids */
 	struct event *shutdown_ev;
 	struct event *drain_timer;
 	PGconn *db;
@@ -60,14 +64,8 @@ struct api_worker {
 	size_t nprepared;
 	bool draining;
 	int64_t drain_deadline_ms;
-	int inflight; /* requests not yet answered, deferred ones included */
 	/* deferred requests waiting for their work (freed at the end if never done) */
 	struct http_deferred *deferred;
-	/* connections registered for the max-connections limit */
-	struct evhttp_connection **conns;
-	size_t nconns, capconns;
-	/* open connections with their read deadline (api.read_timeout_s) */
-	struct http_conn *open_conns;
 };
 
 /* Create the workers: connect, prepare, bind (all before returning, so a bind or

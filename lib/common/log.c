@@ -19,6 +19,7 @@ log_init(struct logger *lg, const char *daemon, enum log_format format, int fd)
 	lg->application = NULL;
 	lg->format = format;
 	lg->fd = fd;
+	lg->buffer = NULL;
 }
 
 static cJSON *
@@ -131,14 +132,138 @@ log_write_all(int fd, const char *buf, size_t n)
 	}
 }
 
+static void
+log_buffer_reserve(struct log_buffer *b, size_t n)
+{
+	size_t cap = b->cap != 0 ? b->cap : 4096;
+	char *data;
+
+	if (b->cap - b->len >= n)
+		return;
+	while (cap - b->len < n)
+		cap *= 2;
+	if (cap > LOG_BUFFER_MAX)
+		cap = LOG_BUFFER_MAX; /* callers never ask for more than LOG_BUFFER_MAX in all */
+	data = realloc(b->data, cap);
+	if (data == NULL)
+		fatal_oom();
+	b->data = data;
+	b->cap = cap;
+}
+
+void
+log_write_line(const struct logger *lg, const char *line, size_t n)
+{
+	struct log_buffer *b = lg->buffer;
+	bool was_empty;
+
+	if (n == 0)
+		return;
+	if (b == NULL) {
+		log_write_all(lg->fd, line, n);
+		return;
+	}
+	if (n > LOG_BUFFER_MAX - b->len)
+		log_flush(lg);
+	if (n > LOG_BUFFER_MAX) {
+		log_write_all(lg->fd, line, n); /* too big to buffer; order kept by the flush */
+		return;
+	}
+	log_buffer_reserve(b, n);
+	was_empty = b->len == 0;
+	memcpy(b->data + b->len, line, n);
+	b->len += n;
+	if (was_empty && b->on_first != NULL)
+		b->on_first(b->arg);
+}
+
+void
+log_flush(const struct logger *lg)
+{
+	struct log_buffer *b = lg->buffer;
+
+	if (b == NULL || b->len == 0)
+		return;
+	log_write_all(lg->fd, b->data, b->len);
+	b->len = 0;
+}
+
+void
+log_buffer_free(struct log_buffer *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
 void
 log_json(const struct logger *lg, enum log_level level, const cJSON *context, cJSON *message)
 {
 	char *line = log_format_line(lg, level, timeutil_now_ms(), context, message);
 
-	log_write_all(lg->fd, line, strlen(line));
+	log_write_line(lg, line, strlen(line));
 	free(line);
 	cJSON_Delete(message);
+}
+
+/* 0: copied as is; else the character after the backslash ('u': \u00xx). */
+static const char log_json_escape[256] = {
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',  ['\f'] = 'f', ['\r'] = 'r', [0x01] = 'u',
+	[0x02] = 'u', [0x03] = 'u', [0x04] = 'u',  [0x05] = 'u', [0x06] = 'u', [0x07] = 'u',
+	[0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u',  [0x10] = 'u', [0x11] = 'u', [0x12] = 'u',
+	[0x13] = 'u', [0x14] = 'u', [0x15] = 'u',  [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u',  [0x1c] = 'u', [0x1d] = 'u', [0x1e] = 'u',
+	[0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\',
+};
+
+bool
+log_json_string(char *out, size_t cap, size_t *len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = *len;
+
+	if (o >= cap)
+		return false;
+	out[o++] = '"';
+	for (;;) {
+		const unsigned char *run = p;
+		size_t k;
+		char e;
+
+		while (*p != '\0' && log_json_escape[*p] == 0)
+			p++;
+		k = (size_t)(p - run);
+		if (k > cap - o)
+			return false;
+		memcpy(out + o, run, k);
+		o += k;
+		if (*p == '\0')
+			break;
+		e = log_json_escape[*p];
+		if (e == 'u') {
+			if (cap - o < 6)
+				return false;
+			out[o++] = '\\';
+			out[o++] = 'u';
+			out[o++] = '0';
+			out[o++] = '0';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 0x0f];
+		} else {
+			if (cap - o < 2)
+				return false;
+			out[o++] = '\\';
+			out[o++] = e;
+		}
+		p++;
+	}
+	if (o >= cap)
+		return false;
+	out[o++] = '"';
+	*len = o;
+	return true;
 }
 
 static void

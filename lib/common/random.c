@@ -2,6 +2,7 @@
 #include "random.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include "b64url.h"
@@ -48,4 +49,31 @@ random_token(char *out, size_t outlen, size_t nbytes)
 		fatal("random_token: buffer too small");
 	random_bytes(buf, nbytes);
 	b64url_encode(buf, nbytes, out);
+}
+
+void
+random_pool_bytes(struct random_pool *p, void *out, size_t n)
+{
+	unsigned char *o = out;
+
+	if (!p->filled) {
+		random_bytes(p->buf, sizeof(p->buf));
+		p->pos = 0;
+		p->filled = true;
+	}
+	while (n > 0) {
+		size_t k = sizeof(p->buf) - p->pos;
+
+		if (k == 0) {
+			random_bytes(p->buf, sizeof(p->buf));
+			p->pos = 0;
+			k = sizeof(p->buf);
+		}
+		if (k > n)
+			k = n;
+		memcpy(o, p->buf + p->pos, k);
+		p->pos += k;
+		o += k;
+		n -= k;
+	}
 }

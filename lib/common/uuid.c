@@ -2,10 +2,27 @@
 #include "uuid.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "random.h"
+
+/* 16 random bytes -> version 4, RFC 4122 variant, lowercase 8-4-4-4-12 with NUL. */
+static void
+uuid_format_v4(unsigned char b[16], char out[UUID_STR_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[b[i] >> 4];
+		*o++ = hex[b[i] & 0x0f];
+	}
+	*o = '\0';
+}
 
 void
 uuid_v4(char out[UUID_STR_LEN])
@@ -13,12 +30,16 @@ uuid_v4(char out[UUID_STR_LEN])
 	unsigned char b[16];
 
 	random_bytes(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, UUID_STR_LEN,
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-	         b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-	         b[15]);
+	uuid_format_v4(b, out);
+}
+
+void
+uuid_v4_pool(struct random_pool *p, char out[UUID_STR_LEN])
+{
+	unsigned char b[16];
+
+	random_pool_bytes(p, b, sizeof(b));
+	uuid_format_v4(b, out);
 }
 
 static bool

@@ -204,13 +204,14 @@ START_TEST(connections_open_at_shutdown)
 END_TEST
 
 /* A client that sends many requests and never reads: once its window and the server's
- * socket buffer are full, no write progresses and the server closes the connection. The
+ * socket buffer are full (the kernel may let that buffer grow to a few MiB, hence the
+ * number of requests), no write progresses and the server closes the connection. The
  * client reads after a pause longer than the write time-out: what was buffered, then the
  * end of the connection (not the 10 s safety time-out), short of all the responses. */
 START_TEST(stalled_reader_disconnected)
 {
 	const char one[] = "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n";
-	enum { N = 20000 };
+	enum { N = 150000 };
 	size_t len = N * (sizeof(one) - 1), off = 0, keep = 0;
 	char *all = malloc(len), buf[65536];
 	int fd = socket(AF_INET, SOCK_STREAM, 0), rcvbuf = 4096, responses = 0;
@@ -224,10 +225,11 @@ START_TEST(stalled_reader_disconnected)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
 	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	while (off < len && (n = write(fd, all + off, len - off)) > 0)
 		off += (size_t)n;
-	ck_assert_int_eq((int)off, (int)len);
+	ck_assert_int_gt((int)off, 0);
 	free(all);
 	tsupport_sleep_ms(3000);
 	/* count status lines exactly: keep the tail of each read for a line cut in two */
@@ -242,7 +244,7 @@ START_TEST(stalled_reader_disconnected)
 	}
 	ck_assert_msg(n == 0 || errno == ECONNRESET, "connection not closed: %s", strerror(errno));
 	ck_assert_int_gt(responses, 0);
-	ck_assert_int_lt(responses, N);
+	ck_assert_int_lt(responses, (int)(off / (sizeof(one) - 1)));
 	close(fd);
 }
 END_TEST

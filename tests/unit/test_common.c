@@ -1,6 +1,8 @@
-/* Unit tests for lib/common: config, log lines, errors, UUIDs, base64url, JSON getters,
- * time and the arena. */
+/* Unit tests for lib/common: config, log lines (and buffered logging), errors, UUIDs (and the
+ * random pool), base64url, JSON getters, time and the arena. */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "random.h"
 #include "timeutil.h"
 #include "uuid.h"
 
@@ -284,6 +287,320 @@ START_TEST(log_pretty_line)
 }
 END_TEST
 
+/* An unlinked temp file to log into; read back with tmp_read. */
+static int
+tmp_log_fd(void)
+{
+	char path[] = "/tmp/platform-log-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+/* Everything written to fd so far, NUL-terminated; *n its length. Caller frees. */
+static char *
+tmp_read(int fd, size_t *n)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	char *buf;
+
+	ck_assert_int_ge(size, 0);
+	buf = malloc((size_t)size + 1);
+	ck_assert_int_eq(pread(fd, buf, (size_t)size, 0), size);
+	buf[size] = '\0';
+	*n = (size_t)size;
+	return buf;
+}
+
+static size_t
+tmp_size(int fd)
+{
+	return (size_t)lseek(fd, 0, SEEK_END);
+}
+
+static void
+count_first(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* A line of n bytes: n-1 copies of c and '\n'. Caller frees. */
+static char *
+make_line(size_t n, char c)
+{
+	char *l = malloc(n);
+
+	memset(l, c, n - 1);
+	l[n - 1] = '\n';
+	return l;
+}
+
+START_TEST(log_unbuffered_unchanged)
+{
+	struct logger lg;
+	int fd = tmp_log_fd();
+	char *text, *nl;
+	size_t n;
+	cJSON *line;
+
+	log_init(&lg, "api", LOG_FORMAT_NDJSON, fd);
+	ck_assert_ptr_null(lg.buffer);
+	log_info(&lg, "http", "hello %d", 42);
+	text = tmp_read(fd, &n);
+	nl = strchr(text, '\n');
+	ck_assert_ptr_eq(nl, text + n - 1); /* exactly one line, written at once */
+	line = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(cJSON_GetObjectItem(line, "level")->valuestring, "info");
+	ck_assert_str_eq(cJSON_GetObjectItem(line, "message")->valuestring, "hello 42");
+	ck_assert_str_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(line, "context"), "type")->valuestring, "http");
+	ck_assert_ptr_nonnull(strstr(text, "{\"level\":\"info\",\"time\":"));
+	ck_assert_ptr_nonnull(strstr(text, ",\"context\":{\"daemon\":\"api\",\"type\":\"http\"},"
+	                                   "\"message\":\"hello 42\"}\n"));
+	cJSON_Delete(line);
+	free(text);
+	log_write_line(&lg, "raw\n", 4);
+	ck_assert_int_eq(tmp_size(fd), n + 4);
+	log_flush(&lg); /* no buffer: nothing to do */
+	ck_assert_int_eq(tmp_size(fd), n + 4);
+	close(fd);
+}
+END_TEST
+
+START_TEST(log_buffered_until_flush)
+{
+	struct logger lg;
+	struct log_buffer buf = { 0 };
+	int fd = tmp_log_fd(), firsts = 0;
+	char *text, *second;
+	size_t n;
+	cJSON *line;
+
+	log_init(&lg, "api", LOG_FORMAT_NDJSON, fd);
+	buf.on_first = count_first;
+	buf.arg = &firsts;
+	lg.buffer = &buf;
+	log_info(&lg, "http", "one");
+	ck_assert_int_eq(firsts, 1);
+	log_error(&lg, "http", "two");
+	log_write_line(&lg, "three\n", 6);
+	ck_assert_int_eq(firsts, 1); /* only the empty -> non-empty transition */
+	ck_assert_int_eq(tmp_size(fd), 0);
+	ck_assert_uint_gt(buf.len, 6);
+	log_flush(&lg);
+	ck_assert_uint_eq(buf.len, 0);
+	text = tmp_read(fd, &n);
+	line = cJSON_ParseWithOpts(text, (const char **)&second, false);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(cJSON_GetObjectItem(line, "message")->valuestring, "one");
+	cJSON_Delete(line);
+	ck_assert_int_eq(*second, '\n');
+	line = cJSON_ParseWithOpts(second + 1, (const char **)&second, false);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(cJSON_GetObjectItem(line, "level")->valuestring, "error");
+	ck_assert_str_eq(cJSON_GetObjectItem(line, "message")->valuestring, "two");
+	cJSON_Delete(line);
+	ck_assert_str_eq(second, "\nthree\n");
+	free(text);
+
+	/* an empty buffer writes nothing */
+	log_flush(&lg);
+	ck_assert_int_eq(tmp_size(fd), n);
+
+	/* the next line is a new empty -> non-empty transition */
+	log_write_line(&lg, "four\n", 5);
+	ck_assert_int_eq(firsts, 2);
+	ck_assert_int_eq(tmp_size(fd), n);
+	log_flush(&lg);
+	ck_assert_int_eq(tmp_size(fd), n + 5);
+
+	/* on_first may be NULL */
+	buf.on_first = NULL;
+	log_write_line(&lg, "five\n", 5);
+	log_flush(&lg);
+	ck_assert_int_eq(tmp_size(fd), n + 10);
+	log_buffer_free(&buf);
+	ck_assert_ptr_null(buf.data);
+	close(fd);
+}
+END_TEST
+
+START_TEST(log_buffered_pipe)
+{
+	/* what a reader of the pipe sees: nothing before log_flush, everything after */
+	struct logger lg;
+	struct log_buffer buf = { 0 };
+	int p[2];
+	char got[64];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	log_init(&lg, "api", LOG_FORMAT_NDJSON, p[1]);
+	lg.buffer = &buf;
+	log_write_line(&lg, "a\n", 2);
+	log_write_line(&lg, "bc\n", 3);
+	errno = 0;
+	ck_assert_int_eq(read(p[0], got, sizeof(got)), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	log_flush(&lg);
+	ck_assert_int_eq(read(p[0], got, sizeof(got)), 5);
+	ck_assert(memcmp(got, "a\nbc\n", 5) == 0);
+	log_flush(&lg);
+	ck_assert_int_eq(read(p[0], got, sizeof(got)), -1);
+	log_buffer_free(&buf);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(log_buffered_overflow)
+{
+	struct logger lg;
+	struct log_buffer buf = { 0 };
+	int fd = tmp_log_fd(), firsts = 0;
+	char *l = make_line(1000, 'x'), *fill, *text;
+	size_t n;
+
+	log_init(&lg, "api", LOG_FORMAT_NDJSON, fd);
+	buf.on_first = count_first;
+	buf.arg = &firsts;
+	lg.buffer = &buf;
+	for (int i = 0; i < 65; i++) /* 65000 bytes: fits in 64 KiB */
+		log_write_line(&lg, l, 1000);
+	ck_assert_int_eq(tmp_size(fd), 0);
+	ck_assert_uint_eq(buf.len, 65000);
+	log_write_line(&lg, l, 1000); /* would make 66000: the 65 lines go first */
+	ck_assert_int_eq(tmp_size(fd), 65000);
+	ck_assert_uint_eq(buf.len, 1000);
+	ck_assert_int_eq(firsts, 2);
+	log_flush(&lg);
+	ck_assert_int_eq(tmp_size(fd), 66000);
+
+	/* exactly 64 KiB stays buffered; one more byte flushes */
+	fill = make_line(LOG_BUFFER_MAX - 1000, 'y');
+	log_write_line(&lg, l, 1000);
+	log_write_line(&lg, fill, LOG_BUFFER_MAX - 1000);
+	ck_assert_uint_eq(buf.len, LOG_BUFFER_MAX);
+	ck_assert_int_eq(tmp_size(fd), 66000);
+	log_write_line(&lg, "z\n", 2);
+	ck_assert_int_eq(tmp_size(fd), 66000 + LOG_BUFFER_MAX);
+	ck_assert_uint_eq(buf.len, 2);
+	ck_assert_uint_le(buf.cap, LOG_BUFFER_MAX);
+	log_flush(&lg);
+	text = tmp_read(fd, &n);
+	ck_assert_uint_eq(n, 66000 + LOG_BUFFER_MAX + 2);
+	ck_assert(memcmp(text + 65000, l, 1000) == 0);
+	ck_assert(memcmp(text + 66000 + 1000, fill, LOG_BUFFER_MAX - 1000) == 0);
+	ck_assert_str_eq(text + n - 2, "z\n");
+	free(text);
+	free(fill);
+	free(l);
+	log_buffer_free(&buf);
+	close(fd);
+}
+END_TEST
+
+START_TEST(log_buffered_huge_line)
+{
+	struct logger lg;
+	struct log_buffer buf = { 0 };
+	int fd = tmp_log_fd(), firsts = 0;
+	size_t big = 100000, n;
+	char *l = make_line(big, 'h'), *text;
+
+	log_init(&lg, "api", LOG_FORMAT_NDJSON, fd);
+	buf.on_first = count_first;
+	buf.arg = &firsts;
+	lg.buffer = &buf;
+	log_write_line(&lg, "a\n", 2);
+	log_write_line(&lg, l, big); /* flushes "a\n", then writes itself directly */
+	ck_assert_uint_eq(buf.len, 0);
+	ck_assert_int_eq(firsts, 1);
+	text = tmp_read(fd, &n);
+	ck_assert_uint_eq(n, big + 2);
+	ck_assert(memcmp(text, "a\n", 2) == 0);
+	ck_assert(memcmp(text + 2, l, big) == 0);
+	free(text);
+
+	/* into an empty buffer too; it stays empty */
+	log_write_line(&lg, l, big);
+	ck_assert_uint_eq(buf.len, 0);
+	ck_assert_int_eq(firsts, 1);
+	ck_assert_int_eq(tmp_size(fd), 2 * big + 2);
+	log_flush(&lg);
+	ck_assert_int_eq(tmp_size(fd), 2 * big + 2);
+	free(l);
+	log_buffer_free(&buf);
+	close(fd);
+}
+END_TEST
+
+/* log_json_string into a buffer that already holds "x"; returns the NUL-terminated result. */
+static bool
+json_str(const char *s, size_t cap, char *out, size_t *len)
+{
+	bool ok;
+
+	out[0] = 'x';
+	*len = 1;
+	ok = log_json_string(out, cap, len, s);
+	if (ok)
+		out[*len] = '\0';
+	return ok;
+}
+
+START_TEST(log_json_string_escapes)
+{
+	char out[128];
+	size_t len;
+	const char *in = "a\"b\\c\nd\te\x01\x1f\b\f\r/\xc3\xa9\xe2\x82\xac\x7f";
+	const char *want =
+	    "x\"a\\\"b\\\\c\\nd\\te\\u0001\\u001f\\b\\f\\r/\xc3\xa9\xe2\x82\xac\x7f\"";
+	cJSON *str;
+	char *cj;
+
+	ck_assert(json_str(in, sizeof(out), out, &len));
+	ck_assert_str_eq(out, want);
+	ck_assert_uint_eq(len, strlen(want));
+	/* same escaping as cJSON (what log_json prints) */
+	str = cJSON_CreateString(in);
+	cj = cJSON_PrintUnformatted(str);
+	ck_assert_str_eq(out + 1, cj);
+	free(cj);
+	cJSON_Delete(str);
+	ck_assert(json_str("", sizeof(out), out, &len));
+	ck_assert_str_eq(out, "x\"\"");
+
+	/* exactly fits: cap == final length */
+	ck_assert(json_str("ab\n", 7, out, &len));
+	ck_assert_str_eq(out, "x\"ab\\n\"");
+	/* one byte short anywhere: false, len untouched */
+	for (size_t cap = 0; cap < 7; cap++) {
+		len = 1;
+		out[0] = 'x';
+		ck_assert(!log_json_string(out, cap, &len, "ab\n"));
+		ck_assert_uint_eq(len, 1);
+	}
+	for (size_t cap = 0; cap < strlen(want); cap++) {
+		len = 1;
+		ck_assert(!log_json_string(out, cap, &len, in));
+		ck_assert_uint_eq(len, 1);
+	}
+	for (size_t cap = 0; cap < 1 + 8; cap++) { /* "\u0001" needs 6 */
+		len = 1;
+		ck_assert(!log_json_string(out, cap, &len, "\x01"));
+		ck_assert_uint_eq(len, 1);
+	}
+	ck_assert(json_str("\x01", 1 + 8, out, &len));
+	ck_assert_str_eq(out, "x\"\\u0001\"");
+	ck_assert(json_str(in, strlen(want), out, &len));
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
 START_TEST(err_render_body)
 {
 	cJSON *info = cJSON_CreateObject(), *body;
@@ -339,6 +656,84 @@ START_TEST(uuid_format_unique)
 	ck_assert(uuid_normalize("123E4567E89B12D3A456426614174000", n));
 	ck_assert_str_eq(n, "123e4567-e89b-12d3-a456-426614174000");
 	ck_assert(!uuid_normalize("123e4567-e89b-12d3-a456-42661417400g", n));
+}
+END_TEST
+
+static void
+assert_uuid_v4_format(const char *u)
+{
+	ck_assert_uint_eq(strlen(u), 36);
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			ck_assert_int_eq(u[i], '-');
+		else
+			ck_assert_msg(strchr("0123456789abcdef", u[i]) != NULL && u[i] != '\0',
+			              "%s: bad char at %d", u, i);
+	}
+	ck_assert_int_eq(u[14], '4');
+	ck_assert_msg(strchr("89ab", u[19]) != NULL && u[19] != '\0', "%s: variant", u);
+	ck_assert(uuid_is_valid_v4(u));
+}
+
+static int
+cmp_uuid(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+START_TEST(uuid_pool_format_unique)
+{
+	static char ids[2000][UUID_STR_LEN];
+	struct random_pool pool = { 0 };
+	char a[UUID_STR_LEN];
+
+	for (int i = 0; i < 2000; i++) {
+		uuid_v4_pool(&pool, ids[i]);
+		assert_uuid_v4_format(ids[i]);
+	}
+	qsort(ids, 2000, UUID_STR_LEN, cmp_uuid);
+	for (int i = 1; i < 2000; i++)
+		ck_assert_str_ne(ids[i - 1], ids[i]);
+	for (int i = 0; i < 100; i++) {
+		uuid_v4(a);
+		assert_uuid_v4_format(a);
+	}
+}
+END_TEST
+
+START_TEST(random_pool_refill)
+{
+	struct random_pool pool = { 0 };
+	unsigned char got[512], old[512], zero[512] = { 0 };
+	char id[UUID_STR_LEN];
+
+	random_pool_bytes(&pool, got, 0); /* fills, hands out nothing */
+	ck_assert(pool.filled);
+	ck_assert_uint_eq(pool.pos, 0);
+	random_pool_bytes(&pool, got, 500);
+	ck_assert(memcmp(got, pool.buf, 500) == 0);
+	ck_assert_uint_eq(pool.pos, 500);
+	memcpy(old, pool.buf, sizeof(old));
+	random_pool_bytes(&pool, got, 20); /* 12 old bytes, then 8 of a fresh fill */
+	ck_assert_uint_eq(pool.pos, 8);
+	ck_assert(memcmp(got, old + 500, 12) == 0);
+	ck_assert(memcmp(got + 12, pool.buf, 8) == 0);
+	ck_assert(memcmp(pool.buf, old, sizeof(old)) != 0);
+	random_pool_bytes(&pool, got, 512); /* a whole pool's worth, across the boundary */
+	ck_assert_uint_eq(pool.pos, 8);
+	ck_assert(memcmp(got + 504, pool.buf, 8) == 0);
+	ck_assert(memcmp(got, zero, sizeof(got)) != 0);
+
+	/* 32 ids use the pool up exactly; the 33rd refills */
+	memset(&pool, 0, sizeof(pool));
+	for (int i = 0; i < 32; i++)
+		uuid_v4_pool(&pool, id);
+	ck_assert_uint_eq(pool.pos, 512);
+	memcpy(old, pool.buf, sizeof(old));
+	uuid_v4_pool(&pool, id);
+	assert_uuid_v4_format(id);
+	ck_assert_uint_eq(pool.pos, 16);
+	ck_assert(memcmp(pool.buf, old, sizeof(old)) != 0);
 }
 END_TEST
 
@@ -463,8 +858,16 @@ common_suite(void)
 	tcase_add_test(tc, config_example_file_complete);
 	tcase_add_test(tc, log_ndjson_line);
 	tcase_add_test(tc, log_pretty_line);
+	tcase_add_test(tc, log_unbuffered_unchanged);
+	tcase_add_test(tc, log_buffered_until_flush);
+	tcase_add_test(tc, log_buffered_pipe);
+	tcase_add_test(tc, log_buffered_overflow);
+	tcase_add_test(tc, log_buffered_huge_line);
+	tcase_add_test(tc, log_json_string_escapes);
 	tcase_add_test(tc, err_render_body);
 	tcase_add_test(tc, uuid_format_unique);
+	tcase_add_test(tc, uuid_pool_format_unique);
+	tcase_add_test(tc, random_pool_refill);
 	tcase_add_test(tc, b64url_vectors);
 	tcase_add_test(tc, json_getters_bad_input);
 	tcase_add_test(tc, time_iso);
