@@ -62,6 +62,11 @@ struct api_ctx {
 	bool has_user;
 	struct api_user user;
 
+	/* A handler may answer 200 with a ready JSON text instead of a cJSON value: set
+	 * these (the text in c->arena) and leave *response NULL. */
+	const char *raw_response;
+	size_t raw_len;
+
 	/* Set by api_defer; read by the core once the handler returns. */
 	bool deferred;
 	api_work_fn defer_work;

@@ -47,6 +47,8 @@ http_prepare(PGconn *db)
 		e = pg_prepare(db, "api_user_valid", http_sql_user_valid, 2);
 	if (e == NULL)
 		e = pg_prepare(db, "api_has_permission", http_sql_has_permission, 3);
+	if (e == NULL)
+		e = pg_exec(db, "LISTEN platform_auth", 0, NULL);
 	return e;
 }
 
@@ -358,6 +360,51 @@ http_client_ip(struct api_ctx *c)
 	snprintf(c->client_ip, sizeof(c->client_ip), "%s", httpio_req_peer(c->req));
 }
 
+/* Notifications already read from the connection (by a query, or by http_db_readable):
+ * any of them makes every cached /auth/me response stale. */
+static void
+http_db_notified(struct api_worker *w)
+{
+	PGnotify *n;
+	bool any = false;
+
+	while ((n = PQnotifies(w->db)) != NULL) {
+		PQfreemem(n);
+		any = true;
+	}
+	if (any)
+		atomic_fetch_add(&w->server->auth_generation, 1);
+}
+
+/* The connection's socket is readable between requests: a notification (from another
+ * session's commit). Highest priority, so it is taken before the requests of the same
+ * loop turn. */
+static void
+http_db_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (!PQconsumeInput(w->db)) { /* lost: http_db_check reconnects on the next request */
+		event_del(w->db_ev);
+		atomic_fetch_add(&w->server->auth_generation, 1);
+		return;
+	}
+	http_db_notified(w);
+}
+
+static void
+http_db_watch(struct api_worker *w)
+{
+	if (w->db_ev != NULL)
+		event_free(w->db_ev);
+	w->db_ev = event_new(w->base, PQsocket(w->db), EV_READ | EV_PERSIST, http_db_readable, w);
+	if (w->db_ev == NULL || event_priority_set(w->db_ev, 0) != 0 ||
+	    event_add(w->db_ev, NULL) != 0)
+		fatal("api: cannot watch the database connection");
+}
+
 static void
 http_db_check(struct api_worker *w)
 {
@@ -365,6 +412,8 @@ http_db_check(struct api_worker *w)
 
 	if (PQstatus(w->db) == CONNECTION_OK)
 		return;
+	/* notifications sent while it was down are lost */
+	atomic_fetch_add(&w->server->auth_generation, 1);
 	PQreset(w->db);
 	w->nprepared = 0;
 	if (PQstatus(w->db) != CONNECTION_OK)
@@ -374,6 +423,7 @@ http_db_check(struct api_worker *w)
 		log_error(w->server->log, "api.db", "re-prepare after reconnect: %s", e->message);
 		err_free(e);
 	}
+	http_db_watch(w);
 }
 
 /* After a handler (or a deferred done): close a forgotten transaction and render e or
@@ -389,6 +439,8 @@ http_finish(struct api_ctx *c, struct err *e, cJSON *resp, int *status)
 		if (e == NULL)
 			e = err_internal("route %s left a transaction open", c->route->name);
 	}
+	/* this request's own changes: stale caches are dropped before it is answered */
+	http_db_notified(c->worker);
 	if (e == NULL && c->deferred) {
 		cJSON_Delete(resp);
 		*status = 0;
@@ -400,9 +452,14 @@ http_finish(struct api_ctx *c, struct err *e, cJSON *resp, int *status)
 		*status = e->status;
 		return http_send_error(c, e);
 	}
+	*status = 200;
+	if (resp == NULL && c->raw_response != NULL) {
+		httpio_add_header(c->req, "Content-Type", "application/json; charset=utf-8");
+		httpio_respond(c->req, 200, c->raw_response, c->raw_len);
+		return c->raw_len;
+	}
 	if (resp == NULL)
 		resp = json_object();
-	*status = 200;
 	len = http_send_json(c, 200, resp);
 	cJSON_Delete(resp);
 	return len;
@@ -793,7 +850,8 @@ http_worker_init(struct api_server *srv, struct api_worker *w, int index)
 	w->server = srv;
 	w->index = index;
 	w->arena = arena_new();
-	summary_cache_init(&w->summaries);
+	textcache_init(&w->summaries);
+	textcache_init(&w->me);
 	w->base = event_base_new();
 	if (w->base == NULL || event_base_priority_init(w->base, 3) != 0)
 		fatal("api: cannot create the event loop");
@@ -813,6 +871,8 @@ http_worker_init(struct api_server *srv, struct api_worker *w, int index)
 	e = http_prepare(w->db);
 	if (e == NULL)
 		e = httpio_listen(w->io, cfg->api_listen, (int)cfg->api_port);
+	if (e == NULL)
+		http_db_watch(w);
 	return e;
 }
 
@@ -825,6 +885,8 @@ http_worker_free(struct api_worker *w)
 	log_buffer_free(&w->logbuf);
 	if (w->log_flush_ev != NULL)
 		event_free(w->log_flush_ev);
+	if (w->db_ev != NULL)
+		event_free(w->db_ev);
 	if (w->shutdown_ev != NULL)
 		event_free(w->shutdown_ev);
 	if (w->drain_timer != NULL)
@@ -836,7 +898,8 @@ http_worker_free(struct api_worker *w)
 	if (w->arena != NULL)
 		arena_free(w->arena);
 	flags_flush(&w->flags);
-	summary_cache_free(&w->summaries);
+	textcache_free(&w->summaries);
+	textcache_free(&w->me);
 }
 
 struct err *

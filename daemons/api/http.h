@@ -16,7 +16,7 @@
 #include "random.h"
 #include "router.h"
 #include "session.h"
-#include "summary_cache.h"
+#include "textcache.h"
 #include "tenant.h"
 
 struct event_base;
@@ -39,6 +39,10 @@ struct api_server {
 	struct api_worker *workers;
 	int nhash_threads;         /* api.hash_threads resolved (0 = cores) */
 	struct hashpool *hashpool; /* CPU work of deferred requests (api_defer) */
+	/* Bumped whenever what /auth/me answers may have changed: a "platform_auth"
+	 * notification (migration 007) seen by any worker, or a lost database connection.
+	 * Cached /auth/me responses are valid only under the value they were made under. */
+	atomic_int_fast64_t auth_generation;
 };
 
 struct api_worker {
@@ -59,8 +63,10 @@ struct api_worker {
 	PGconn *db;
 	struct arena *arena;
 	struct flags_cache flags;
-	struct summary_cache summaries; /* /auth/me user summaries (summary_cache.h) */
-	const char *prepared[64];       /* statements prepared by api_query_cached */
+	struct event *db_ev;        /* the connection's socket: notifications */
+	struct textcache summaries; /* /auth/me user summaries by user/tenant */
+	struct textcache me;        /* /auth/me responses by token/tenant */
+	const char *prepared[64];   /* statements prepared by api_query_cached */
 	size_t nprepared;
 	bool draining;
 	int64_t drain_deadline_ms;
@@ -77,7 +83,7 @@ void http_stop(struct api_server *srv);
 /* Wait for the workers and free them. */
 void http_join(struct api_server *srv);
 
-/* Prepare the api's statements on a fresh connection. */
+/* Prepare the api's statements on a fresh connection, and LISTEN for platform_auth. */
 struct err *http_prepare(PGconn *db);
 
 #endif

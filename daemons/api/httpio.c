@@ -388,8 +388,8 @@ static void
 httpio_flush(struct httpio_conn *c)
 {
 	while (c->out_off < c->out.len) {
-		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
-		                 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
 
 		if (n > 0) {
 			c->out_off += (size_t)n;
@@ -734,11 +734,10 @@ httpio_listen(struct httpio *io, const char *ip, int port)
 
 	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
 		return err_newf("api.listen", 500, "api.listen: %s is not an IPv4 address", ip);
-	io->listener = evconnlistener_new_bind(
-	    io->base, httpio_on_accept, io,
-	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
-	        LEV_OPT_CLOSE_ON_EXEC,
-	    1024, (struct sockaddr *)&sa, sizeof(sa));
+	io->listener = evconnlistener_new_bind(io->base, httpio_on_accept, io,
+	                                       LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
+	                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+	                                       1024, (struct sockaddr *)&sa, sizeof(sa));
 	if (io->listener == NULL)
 		return err_newf("api.listen", 500, "cannot listen on %s:%d: %s", ip, port,
 		                strerror(errno));

@@ -26,11 +26,11 @@ struct httpio;
 struct httpio_req;
 
 struct httpio_settings {
-	size_t max_head;       /* request line + headers, bytes (431 beyond) */
-	size_t max_body;       /* decoded body, bytes (413 beyond) */
-	int read_timeout_s;    /* idle keep-alive, and a request's arrival (408) */
-	int write_timeout_s;   /* a response not taken by the client in time: close */
-	int max_connections;   /* over it: 503 to the connection's first request, then close */
+	size_t max_head;         /* request line + headers, bytes (431 beyond) */
+	size_t max_body;         /* decoded body, bytes (413 beyond) */
+	int read_timeout_s;      /* idle keep-alive, and a request's arrival (408) */
+	int write_timeout_s;     /* a response not taken by the client in time: close */
+	int max_connections;     /* over it: 503 to the connection's first request, then close */
 	atomic_int *connections; /* shared by all workers */
 };
 
@@ -52,7 +52,7 @@ int httpio_inflight(const struct httpio *io);
 void httpio_free(struct httpio *io);
 
 /* The request. Strings are NUL-terminated and live until httpio_respond. */
-int httpio_req_error(const struct httpio_req *r); /* 0, or the status to answer */
+int httpio_req_error(const struct httpio_req *r);          /* 0, or the status to answer */
 const char *httpio_req_method(const struct httpio_req *r); /* "" for an error request */
 const char *httpio_req_path(const struct httpio_req *r);   /* raw; "" for an error request */
 const char *httpio_req_query(const struct httpio_req *r);  /* raw, or NULL */

@@ -87,8 +87,8 @@ httpparse_cut_line(char *p, char *nl, size_t *line_len)
 static int
 httpparse_version(const char *v, int *minor)
 {
-	if (strncmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
-	    v[7] < '0' || v[7] > '9' || v[8] != '\0')
+	if (strncmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' ||
+	    v[7] > '9' || v[8] != '\0')
 		return 400;
 	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
 		return 505;
@@ -335,9 +335,9 @@ httpparse_chunk_size(const char *buf, size_t len, size_t pos, uint64_t *size, si
 
 	if (nl == NULL)
 		return (size_t)(end - p) > HTTPPARSE_MAX_CHUNK_LINE ? 400 : 1;
-	if ((size_t)(nl - p) > HTTPPARSE_MAX_CHUNK_LINE)
-		return 400;
-	eol = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+	if ((size_t)(nl - p) > HTTPPARSE_MAX_CHUNK_LINE || nl == p || nl[-1] != '\r')
+		return 400; /* framing takes CRLF only: a lenient reader is a smuggling risk */
+	eol = nl - 1;
 	*size = 0;
 	for (; p < eol && httpparse_hex(*p) >= 0; p++) {
 		if (*size != 0 || *p != '0')
@@ -375,8 +375,9 @@ httpparse_trailers(const char *buf, size_t len, size_t pos, size_t *next)
 		if ((size_t)(nl + 1 - buf) - start > HTTPPARSE_MAX_TRAILERS)
 			return 400;
 		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
+		if (n == 0 || p[n - 1] != '\r')
+			return 400;
+		n--;
 		if (n == 0) {
 			*next = (size_t)(nl + 1 - buf);
 			return 0;
@@ -393,14 +394,12 @@ httpparse_trailers(const char *buf, size_t len, size_t pos, size_t *next)
 	}
 }
 
-/* The line end after chunk data at pos: its length (1 or 2), 0 when incomplete, -1 bad. */
+/* The CRLF after chunk data at pos: 2, 0 when incomplete, -1 bad. */
 static int
 httpparse_data_end(const char *buf, size_t len, size_t pos)
 {
 	if (pos >= len)
 		return 0;
-	if (buf[pos] == '\n')
-		return 1;
 	if (buf[pos] != '\r')
 		return -1;
 	if (pos + 1 >= len)

@@ -21,12 +21,13 @@ struct httpparse_head {
 	const char *method; /* a token, as sent ("GET") */
 	const char *target; /* the request-target as sent, up to any '?' */
 	const char *path;   /* origin-form path ("/a/b"); absolute-form reduced to its path
-	                       ("/" when it has none); "*" for OPTIONS *. Not decoded. */
+	                       (a static "/" when it has none); "*" for OPTIONS *. Not
+	                       decoded. */
 	const char *query;  /* after the first '?', not decoded; NULL when there is none */
 	int minor;          /* HTTP/1.<minor>: 0 or 1 */
 	struct httpparse_header headers[HTTPPARSE_MAX_HEADERS];
 	size_t nheaders;
-	size_t head_len;        /* bytes of the request line and header block, final CRLF included */
+	size_t head_len; /* bytes of the request line and header block, final CRLF included */
 	int64_t content_length; /* -1 when absent (and when chunked) */
 	bool chunked;           /* Transfer-Encoding: chunked */
 	bool keep_alive;        /* from the version and the Connection header */
@@ -62,11 +63,13 @@ enum httpparse_status httpparse_head(char *buf, size_t len, size_t max_head,
  * the whole encoding (last chunk and trailer section included); the bytes after it
  * (a pipelined request) are left where they were, at buf + *consumed.
  * INCOMPLETE: need more bytes; buf is untouched.
- * ERROR: *status 400 (malformed: bad chunk size, missing CRLF after chunk data, bad
- * trailer line) or 413 (the decoded body would exceed max_body bytes; detected as soon as
- * a chunk size says so, before its data arrives). Chunk extensions are ignored. */
-enum httpparse_status httpparse_chunked(char *buf, size_t len, size_t max_body,
-                                        size_t *consumed, size_t *body_len, int *status);
+ * ERROR: *status 400 (malformed: bad chunk size, a size of 16 or more significant hex
+ * digits, missing CRLF after chunk data, bad trailer line, a bare LF anywhere in the
+ * framing: unlike the head, chunked framing takes CRLF only) or 413 (the decoded body would exceed
+ * max_body bytes; detected as soon as a chunk size says so, before its data arrives). Chunk
+ * extensions are ignored. */
+enum httpparse_status httpparse_chunked(char *buf, size_t len, size_t max_body, size_t *consumed,
+                                        size_t *body_len, int *status);
 
 /* The first header named name (case-insensitive), or NULL. */
 const char *httpparse_header(const struct httpparse_head *h, const char *name);

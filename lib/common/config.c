@@ -84,6 +84,7 @@ static const struct config_key config_keys[] = {
 	I("api.refresh_token_ttl_s", api_refresh_token_ttl_s, "3600", 1, 86400 * 365),
 	I("api.refresh_grace_s", api_refresh_grace_s, "15", 0, 3600),
 	I("api.feature_flag_cache_ms", api_feature_flag_cache_ms, "5000", 0, 3600000),
+	I("api.auth_cache_ms", api_auth_cache_ms, "10000", 0, 3600000),
 	B("api.trust_proxy", api_trust_proxy, "false"),
 	B("api.rate_limit", api_rate_limit, "true"),
 	I("api.rate_limit_points", api_rate_limit_points, "11", 1, 1000000),

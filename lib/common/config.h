@@ -45,6 +45,7 @@ struct config {
 	int64_t api_refresh_token_ttl_s;
 	int64_t api_refresh_grace_s;
 	int64_t api_feature_flag_cache_ms;
+	int64_t api_auth_cache_ms;
 	bool api_trust_proxy;
 	bool api_rate_limit;
 	int64_t api_rate_limit_points;
