@@ -699,6 +699,20 @@ http_deferred_free_all(struct api_worker *w)
 		http_deferred_free(w->deferred);
 }
 
+/* The method as a string that outlives the request's buffer (the request log line is
+ * written after the response, when httpio may already have reused or freed it). */
+static const char *
+http_method(struct api_ctx *c, const char *m)
+{
+	static const char *const known[] = { "GET",    "POST",    "PUT",  "PATCH",
+		                             "DELETE", "OPTIONS", "HEAD" };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return known[i];
+	return arena_strdup(c->arena, m);
+}
+
 /* A request httpio could not take (its status: 400, 408, 413, 431, 503, 505). */
 static size_t
 http_refused(struct api_ctx *c, int status)
@@ -753,7 +767,7 @@ http_on_request(struct httpio_req *req, void *arg)
 	c.worker = w;
 	c.server = srv;
 	c.req = req;
-	c.method = httpio_req_method(req);
+	c.method = http_method(&c, httpio_req_method(req));
 	uuid_v4_pool(&w->ids, c.request_id);
 	http_client_ip(&c);
 	http_default_headers(&c);
