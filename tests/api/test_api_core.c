@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "thttp.h"
@@ -233,6 +234,196 @@ START_TEST(body_parse_and_validation)
 }
 END_TEST
 
+/* ---- the wire: raw HTTP/1.1 over a socket ---- */
+
+static int
+wire_connect(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)api.port) };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void
+wire_send(int fd, const char *s)
+{
+	ck_assert_int_eq(write(fd, s, strlen(s)), (int)strlen(s));
+}
+
+/* Read until `responses` complete responses (by Content-Length) are in buf, or EOF
+ * (*eof set). Returns the bytes read. */
+static size_t
+wire_read(int fd, char *buf, size_t cap, int responses, bool *eof)
+{
+	size_t len = 0;
+
+	*eof = false;
+	for (;;) {
+		const char *p = buf;
+		int complete = 0;
+		ssize_t n;
+
+		buf[len] = '\0';
+		while (p != NULL && (p = strstr(p, "HTTP/1.1 ")) != NULL) {
+			const char *end = strstr(p, "\r\n\r\n"),
+			           *cl = strstr(p, "Content-Length: ");
+
+			if (end == NULL)
+				break;
+			if (atoi(p + 9) == 100) { /* an interim response has no body */
+				p = end + 4;
+				continue;
+			}
+			if (cl == NULL || cl > end ||
+			    (size_t)(end + 4 - buf) + (size_t)atoi(cl + 16) > len)
+				break;
+			complete++;
+			p = end + 4 + atoi(cl + 16);
+		}
+		if (complete >= responses)
+			return len;
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0) {
+			*eof = true;
+			return len;
+		}
+		len += (size_t)n;
+	}
+}
+
+/* Three requests in one write: three answers, in order; the request log names each. */
+START_TEST(pipelined_requests_in_order)
+{
+	char buf[16384];
+	int fd = wire_connect();
+	bool eof;
+	const char *one, *two;
+
+	wire_send(fd, "GET /_dev/echo/first HTTP/1.1\r\nHost: x\r\n\r\n"
+	              "GET /_dev/echo/second HTTP/1.1\r\nHost: x\r\n\r\n"
+	              "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	wire_read(fd, buf, sizeof(buf), 3, &eof);
+	ck_assert(!eof);
+	one = strstr(buf, "{\"value\":\"first\"}");
+	two = strstr(buf, "{\"value\":\"second\"}");
+	ck_assert_ptr_nonnull(one);
+	ck_assert_ptr_nonnull(two);
+	ck_assert(one < two);
+	close(fd);
+	ck_assert(tapi_log_contains(&api, "\"method\":\"GET\",\"eventName\":\"router.dev.echo\""));
+}
+END_TEST
+
+/* A chunked body is decoded and validated like any other. */
+START_TEST(chunked_body)
+{
+	char buf[16384];
+	int fd = wire_connect();
+	bool eof;
+
+	wire_send(fd, "POST /auth/refresh-tokens HTTP/1.1\r\nHost: x\r\n"
+	              "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+	              "5\r\n{\"ref\r\n9\r\nreshToken\r\n6\r\n\":\"x\"}\r\n0\r\n\r\n");
+	wire_read(fd, buf, sizeof(buf), 1, &eof);
+	ck_assert_int_eq(atoi(buf + 9), 401); /* parsed and valid: the token itself is refused */
+	ck_assert_ptr_nonnull(strstr(buf, "\"key\":\"sessionStore."));
+	/* the connection stays usable */
+	wire_send(fd, "GET /_dev/echo/after HTTP/1.1\r\nHost: x\r\n\r\n");
+	wire_read(fd, buf, sizeof(buf), 1, &eof);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"value\":\"after\"}"));
+	close(fd);
+}
+END_TEST
+
+/* Expect: 100-continue gets the interim answer before the body is sent. */
+START_TEST(expect_continue)
+{
+	char buf[16384];
+	int fd = wire_connect();
+	bool eof;
+	ssize_t n;
+
+	wire_send(fd, "POST /auth/refresh-tokens HTTP/1.1\r\nHost: x\r\n"
+	              "Content-Type: application/json\r\nContent-Length: 20\r\n"
+	              "Expect: 100-continue\r\n\r\n");
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "HTTP/1.1 100 Continue\r\n\r\n");
+	wire_send(fd, "{\"refreshToken\":\"x\"}");
+	wire_read(fd, buf, sizeof(buf), 1, &eof);
+	ck_assert_int_eq(atoi(buf + 9), 401);
+	close(fd);
+}
+END_TEST
+
+/* Malformed requests get the JSON error body, then the connection is closed. */
+START_TEST(malformed_requests_400)
+{
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\nHost x\r\n\r\n",                                  /* no colon */
+		"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",                      /* obs-fold */
+		"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", /* conflict */
+		"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"GET nopath HTTP/1.1\r\n\r\n",
+	};
+	char buf[16384];
+	bool eof;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = wire_connect();
+
+		wire_send(fd, bad[i]);
+		wire_read(fd, buf, sizeof(buf), 2, &eof);
+		ck_assert_msg(eof, "connection left open after: %s", bad[i]);
+		ck_assert_msg(strncmp(buf, "HTTP/1.1 400 ", 13) == 0, "%s -> %.40s", bad[i], buf);
+		ck_assert_ptr_nonnull(strstr(buf, "\"key\":\"error.server.badRequest\""));
+		ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: close\r\n"));
+		close(fd);
+	}
+	{
+		int fd = wire_connect();
+
+		wire_send(fd, "GET / HTTP/2.0\r\n\r\n");
+		wire_read(fd, buf, sizeof(buf), 2, &eof);
+		ck_assert(eof);
+		ck_assert(strncmp(buf, "HTTP/1.1 505 ", 13) == 0);
+		close(fd);
+	}
+}
+END_TEST
+
+/* HTTP/1.0 closes after the answer unless it asks for keep-alive. */
+START_TEST(http10_keep_alive_rules)
+{
+	char buf[16384];
+	bool eof;
+	int fd = wire_connect();
+
+	wire_send(fd, "GET /_dev/echo/a HTTP/1.0\r\n\r\n");
+	wire_read(fd, buf, sizeof(buf), 2, &eof);
+	ck_assert(eof);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: close\r\n"));
+	close(fd);
+	fd = wire_connect();
+	wire_send(fd, "GET /_dev/echo/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	wire_read(fd, buf, sizeof(buf), 1, &eof);
+	ck_assert(!eof);
+	ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: keep-alive\r\n"));
+	wire_send(fd, "GET /_dev/echo/b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	wire_read(fd, buf, sizeof(buf), 1, &eof);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"value\":\"b\"}"));
+	close(fd);
+}
+END_TEST
+
 static void
 setup_limited(void)
 {
@@ -305,6 +496,11 @@ suite(void)
 	tcase_add_test(tc, oversize_body_413);
 	tcase_add_test(tc, oversize_header_431);
 	tcase_add_test(tc, body_parse_and_validation);
+	tcase_add_test(tc, pipelined_requests_in_order);
+	tcase_add_test(tc, chunked_body);
+	tcase_add_test(tc, expect_continue);
+	tcase_add_test(tc, malformed_requests_400);
+	tcase_add_test(tc, http10_keep_alive_rules);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("api-limits");
 	tcase_add_unchecked_fixture(tc, setup_limited, teardown);
