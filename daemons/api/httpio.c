@@ -365,6 +365,15 @@ httpio_request_done(struct httpio_conn *c)
 		c->out.data = NULL;
 		c->out.cap = 0;
 	}
+	if (c->in.cap > HTTPIO_OUT_KEEP && c->in.len <= HTTPIO_IN_INITIAL) {
+		/* after a large body: back to the small buffer (nothing points into it now) */
+		char *small = realloc(c->in.data, HTTPIO_IN_INITIAL);
+
+		if (small != NULL) {
+			c->in.data = small;
+			c->in.cap = HTTPIO_IN_INITIAL;
+		}
+	}
 	if (close_after) {
 		httpio_linger(c);
 		return;
