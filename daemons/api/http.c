@@ -704,7 +704,7 @@ http_deferred_free_all(struct api_worker *w)
 static const char *
 http_method(struct api_ctx *c, const char *m)
 {
-	static const char *const known[] = { "GET",    "POST",    "PUT",  "PATCH",
+	static const char *const known[] = { "GET",    "POST",    "PUT", "PATCH",
 		                             "DELETE", "OPTIONS", "HEAD" };
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
