@@ -62,10 +62,11 @@ struct api_ctx {
 	bool has_user;
 	struct api_user user;
 
-	/* A handler may answer 200 with a ready JSON text instead of a cJSON value: set
-	 * these (the text in c->arena) and leave *response NULL. */
+	/* A handler may answer 200 with a ready text instead of a cJSON value: set these
+	 * (the text in c->arena) and leave *response NULL. */
 	const char *raw_response;
 	size_t raw_len;
+	const char *raw_type; /* its Content-Type (a static string); NULL = JSON */
 
 	/* Set by api_defer; read by the core once the handler returns. */
 	bool deferred;

@@ -426,6 +426,20 @@ http_db_check(struct api_worker *w)
 	http_db_watch(w);
 }
 
+/* A query that met a dead connection made libpq close its socket. Stop watching that
+ * descriptor now, before this loop accepts a client that may get the same number (the
+ * stale event would then steal or drop the client's events); http_db_check reconnects
+ * on the next request. Found by the readiness test (GET /_health/ready). */
+static void
+http_db_unwatch_if_lost(struct api_worker *w)
+{
+	if (PQstatus(w->db) == CONNECTION_OK || w->db_ev == NULL)
+		return;
+	event_free(w->db_ev);
+	w->db_ev = NULL;
+	atomic_fetch_add(&w->server->auth_generation, 1);
+}
+
 /* After a handler (or a deferred done): close a forgotten transaction and render e or
  * resp; returns the response length. A request deferred without error is left open
  * (*status 0, c->deferred stays set). */
@@ -434,6 +448,7 @@ http_finish(struct api_ctx *c, struct err *e, cJSON *resp, int *status)
 {
 	size_t len;
 
+	http_db_unwatch_if_lost(c->worker);
 	if (PQtransactionStatus(c->db) != PQTRANS_IDLE) {
 		pg_rollback(c->db);
 		if (e == NULL)
@@ -454,7 +469,9 @@ http_finish(struct api_ctx *c, struct err *e, cJSON *resp, int *status)
 	}
 	*status = 200;
 	if (resp == NULL && c->raw_response != NULL) {
-		httpio_add_header(c->req, "Content-Type", "application/json; charset=utf-8");
+		httpio_add_header(c->req, "Content-Type",
+		                  c->raw_type != NULL ? c->raw_type
+		                                      : "application/json; charset=utf-8");
 		httpio_respond(c->req, 200, c->raw_response, c->raw_len);
 		return c->raw_len;
 	}
@@ -583,10 +600,75 @@ http_log_request_json(struct api_ctx *c, int status, size_t req_len, size_t resp
 	cJSON_Delete(ctx);
 }
 
+/* ---- request metrics (struct http_metrics, http.h) ---- */
+
+const int64_t http_metrics_bucket_ms[HTTP_METRICS_BUCKETS] = { 5,   10,  25,   50,   100,
+	                                                       250, 500, 1000, 2500, 5000 };
+
+/* Only the owning worker's thread writes: a plain load + store, no atomic RMW. */
+static inline void
+http_metrics_add(atomic_uint_fast64_t *v, uint64_t n)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
+}
+
+static inline void
+http_metrics_inflight(struct api_worker *w, int delta)
+{
+	atomic_int_fast64_t *v = &w->metrics.inflight;
+
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + delta,
+	                      memory_order_relaxed);
+}
+
+/* The route's index in the server's route table (its groups in order), or nroutes. */
+static size_t
+http_metrics_route_index(const struct api_server *srv, const struct api_route *rt)
+{
+	size_t base = 0;
+	uintptr_t p = (uintptr_t)rt; /* compared as integers: the groups are separate arrays */
+
+	for (size_t g = 0; rt != NULL && srv->groups != NULL && srv->groups[g] != NULL; g++) {
+		const struct api_route_group *grp = srv->groups[g];
+		uintptr_t first = (uintptr_t)grp->routes;
+
+		if (p >= first && p < first + grp->count * sizeof(*rt))
+			return base + (p - first) / sizeof(*rt);
+		base += grp->count;
+	}
+	return srv->nroutes;
+}
+
+/* One finished request (the hook in http_log_request). */
+static void
+http_metrics_observe(struct api_ctx *c, int status, int64_t duration_ms)
+{
+	struct http_metrics *m = &c->worker->metrics;
+	size_t route = http_metrics_route_index(c->server, c->route);
+	int cls = status / 100 - 1, b = 0;
+
+	if (cls < 0 || cls >= HTTP_METRICS_CLASSES)
+		cls = HTTP_METRICS_CLASSES - 1;
+	if (duration_ms < 0)
+		duration_ms = 0;
+	while (b < HTTP_METRICS_BUCKETS && duration_ms > http_metrics_bucket_ms[b])
+		b++;
+	http_metrics_add(&m->requests[route * HTTP_METRICS_CLASSES + (size_t)cls], 1);
+	if (b < HTTP_METRICS_BUCKETS)
+		http_metrics_add(&m->buckets[b], 1);
+	http_metrics_add(&m->count, 1);
+	http_metrics_add(&m->sum_ms, (uint64_t)duration_ms);
+	http_metrics_inflight(c->worker, -1);
+}
+
+/* Called once per finished request (also deferred and refused ones). */
 static void
 http_log_request(struct api_ctx *c, int status, size_t req_len, size_t resp_len, int64_t t0)
 {
 	int64_t duration = timeutil_monotonic_ms() - t0;
+
+	http_metrics_observe(c, status, duration);
 
 	if (c->log->format == LOG_FORMAT_NDJSON &&
 	    http_log_request_fast(c, status, req_len, resp_len, duration))
@@ -759,6 +841,7 @@ http_on_request(struct httpio_req *req, void *arg)
 		httpio_respond(req, 200, NULL, 0);
 		return;
 	}
+	http_metrics_inflight(w, 1); /* until http_log_request */
 	arena_reset(w->arena);
 	c.arena = w->arena;
 	c.db = w->db;
@@ -864,6 +947,8 @@ http_worker_init(struct api_server *srv, struct api_worker *w, int index)
 	w->server = srv;
 	w->index = index;
 	w->arena = arena_new();
+	w->metrics.requests =
+	    xcalloc((srv->nroutes + 1) * HTTP_METRICS_CLASSES, sizeof(*w->metrics.requests));
 	textcache_init(&w->summaries);
 	textcache_init(&w->me);
 	w->base = event_base_new();
@@ -912,6 +997,7 @@ http_worker_free(struct api_worker *w)
 	if (w->arena != NULL)
 		arena_free(w->arena);
 	flags_flush(&w->flags);
+	free(w->metrics.requests);
 	textcache_free(&w->summaries);
 	textcache_free(&w->me);
 }
@@ -922,6 +1008,11 @@ http_start(struct api_server *srv)
 	struct err *e = NULL;
 	int i;
 
+	srv->nroutes = 0;
+	for (size_t g = 0; srv->groups != NULL && srv->groups[g] != NULL; g++)
+		srv->nroutes += srv->groups[g]->count;
+	srv->started_ms = timeutil_monotonic_ms();
+	srv->started_wall_ms = timeutil_now_ms();
 	srv->hashpool = hashpool_new(srv->nhash_threads);
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
 	for (i = 0; i < srv->nworkers && e == NULL; i++)

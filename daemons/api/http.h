@@ -25,6 +25,24 @@ struct hashpool;
 struct http_deferred;
 struct httpio;
 
+/* ---- request metrics (GET /_metrics, rendered by routes/ops.c) ----
+ * Each worker owns its counters: only its own thread writes them (a relaxed load and
+ * store, no read-modify-write, no lock on the request path), and /_metrics, on any
+ * worker, sums every worker's with relaxed loads (a sum may lag by a request, never
+ * tear). Counted once per finished request, from http_log_request; /_health is not. */
+#define HTTP_METRICS_CLASSES 5  /* status classes 1xx .. 5xx */
+#define HTTP_METRICS_BUCKETS 10 /* duration histogram upper bounds (http_metrics_bucket_ms) */
+extern const int64_t http_metrics_bucket_ms[HTTP_METRICS_BUCKETS];
+
+struct http_metrics {
+	/* [route * HTTP_METRICS_CLASSES + class]; route index as in api_server.groups
+	 * order, index nroutes = no route matched (404, refused requests) */
+	atomic_uint_fast64_t *requests;
+	atomic_uint_fast64_t buckets[HTTP_METRICS_BUCKETS]; /* per bucket, not cumulative */
+	atomic_uint_fast64_t count, sum_ms;                 /* every finished request */
+	atomic_int_fast64_t inflight;                       /* started, not yet finished */
+};
+
 /* Shared by all workers; read-only once the workers run (except the counters). */
 struct api_server {
 	const struct config *cfg;
@@ -43,6 +61,15 @@ struct api_server {
 	 * notification (migration 007) seen by any worker, or a lost database connection.
 	 * Cached /auth/me responses are valid only under the value they were made under. */
 	atomic_int_fast64_t auth_generation;
+
+	/* Operator routes (routes/ops.c), all set before http_start. */
+	const struct api_route_group *const *groups; /* the route table (routes_all) */
+	size_t nroutes;                              /* routes in groups (http_start) */
+	int64_t started_ms, started_wall_ms;         /* monotonic and wall clock (http_start) */
+	char *openapi; /* GET /_docs/openapi.json (ops_load, owned by main) */
+	size_t openapi_len;
+	char *structure; /* GET /_compas/structure.json, NULL: not served (owned by main) */
+	size_t structure_len;
 };
 
 struct api_worker {
@@ -72,6 +99,7 @@ struct api_worker {
 	int64_t drain_deadline_ms;
 	/* deferred requests waiting for their work (freed at the end if never done) */
 	struct http_deferred *deferred;
+	struct http_metrics metrics; /* written by this worker's thread only */
 };
 
 /* Create the workers: connect, prepare, bind (all before returning, so a bind or

@@ -136,6 +136,8 @@ api_setup(struct api_main *m)
 	m->srv.log = &m->log;
 	m->srv.tenants = &m->tenants;
 	m->srv.router = m->router;
+	m->srv.groups = routes_all;
+	ops_load(&m->srv); /* /_docs/openapi.json, /_compas/structure.json */
 	/* Always APP_KEYS (the template's fixed staging key is not used: DECISIONS). */
 	m->srv.session.signing_key = m->cfg.app_keys;
 	m->srv.session.access_ttl_s = m->cfg.api_access_token_ttl_s;
@@ -167,6 +169,7 @@ api_cleanup(struct api_main *m)
 		event_free(m->sigint);
 	if (m->base != NULL)
 		event_base_free(m->base);
+	ops_unload(&m->srv);
 	router_free(m->router);
 	tenant_config_free(&m->tenants);
 	config_free(&m->cfg);

@@ -139,8 +139,13 @@ mail_send_smtp(struct mail_send *ms, struct arena *a, const struct mail_message 
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	/* TLS is required, never opportunistic: a server without STARTTLS fails the attempt
+	 * rather than getting the message (and credentials) in clear. libcurl verifies the
+	 * peer and the host name by default; a private CA is trusted through a CA file. */
 	if (strcmp(cfg->mail_smtp_tls, "starttls") == 0 || tls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (cfg->mail_smtp_ca_file != NULL && cfg->mail_smtp_ca_file[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->mail_smtp_ca_file);
 	if (cfg->mail_smtp_username != NULL && cfg->mail_smtp_username[0] != '\0') {
 		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->mail_smtp_username);
 		curl_easy_setopt(c, CURLOPT_PASSWORD,

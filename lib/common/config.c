@@ -90,6 +90,8 @@ static const struct config_key config_keys[] = {
 	I("api.rate_limit_points", api_rate_limit_points, "11", 1, 1000000),
 	I("api.rate_limit_window_s", api_rate_limit_window_s, "60", 1, 86400),
 	I("api.rate_limit_block_s", api_rate_limit_block_s, "600", 0, 86400),
+	B("api.metrics", api_metrics, "true"),
+	S("api.structure_file", api_structure_file, "conf/compas-structure.json"),
 
 	B("auth.login_throttle", auth_login_throttle, "true"),
 	I("auth.login_throttle_max", auth_login_throttle_max, "10", 1, 1000000),
@@ -120,6 +122,7 @@ static const struct config_key config_keys[] = {
 	S("mail.smtp_username", mail_smtp_username, NULL, "SMTP_USERNAME"),
 	SECRET("mail.smtp_password", mail_smtp_password, 0, "SMTP_PASSWORD"),
 	E("mail.smtp_tls", mail_smtp_tls, "none", "none|starttls|tls"),
+	S("mail.smtp_ca_file", mail_smtp_ca_file, NULL),
 
 	E("storage.backend", storage_backend, "local", "local|s3"),
 	S("storage.dir", storage_dir, "var/files"),
@@ -128,6 +131,7 @@ static const struct config_key config_keys[] = {
 	S("storage.s3_region", storage_s3_region, "eu-central-1", "AWS_DEFAULT_REGION"),
 	S("storage.s3_access_key", storage_s3_access_key, NULL, "AWS_ACCESS_KEY_ID"),
 	SECRET("storage.s3_secret_key", storage_s3_secret_key, 0, "AWS_SECRET_ACCESS_KEY"),
+	I("storage.orphan_min_age_s", storage_orphan_min_age_s, "3600", 60, 2592000),
 
 	S("var_dir", var_dir, "var"),
 	I("supervisor.log_max_bytes", supervisor_log_max_bytes, "10485760", 4096, 1099511627776),

@@ -51,6 +51,8 @@ struct config {
 	int64_t api_rate_limit_points;
 	int64_t api_rate_limit_window_s;
 	int64_t api_rate_limit_block_s;
+	bool api_metrics;         /* GET /_metrics (else 404) */
+	char *api_structure_file; /* GET /_compas/structure.json (outside production) */
 	/* auth */
 	bool auth_login_throttle;
 	int64_t auth_login_throttle_max;
@@ -77,6 +79,7 @@ struct config {
 	char *mail_template_dir;
 	char *mail_from;
 	char *mail_smtp_host, *mail_smtp_username, *mail_smtp_password, *mail_smtp_tls;
+	char *mail_smtp_ca_file; /* NULL: the system's CA store */
 	int64_t mail_smtp_port;
 	/* storage */
 	char *storage_backend; /* local | s3 */
@@ -84,6 +87,7 @@ struct config {
 	char *storage_bucket;
 	char *storage_s3_endpoint, *storage_s3_region, *storage_s3_access_key,
 	    *storage_s3_secret_key;
+	int64_t storage_orphan_min_age_s; /* compas.file.cleanup leaves younger objects */
 	/* supervisor */
 	char *var_dir;
 	int64_t supervisor_log_max_bytes;

@@ -27,7 +27,7 @@ storage_key_ok(const char *key)
 }
 
 void
-storage_listing_add(struct storage_listing *l, const char *key, long long size)
+storage_listing_add(struct storage_listing *l, const char *key, long long size, long long mtime)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap == 0 ? 64 : l->cap * 2;
@@ -37,6 +37,7 @@ storage_listing_add(struct storage_listing *l, const char *key, long long size)
 	}
 	l->items[l->n].key = xstrdup(key);
 	l->items[l->n].size = size;
+	l->items[l->n].mtime = mtime;
 	l->n++;
 }
 

@@ -26,6 +26,7 @@ struct storage {
 struct storage_object {
 	char *key;
 	long long size;
+	long long mtime; /* last modified, seconds since the epoch (0 when unknown) */
 };
 
 /* Result of storage_list: owned by the caller, release with storage_listing_free. */
@@ -62,6 +63,7 @@ void storage_listing_free(struct storage_listing *l);
 
 /* For the backends: validation and listing helpers. */
 int storage_key_ok(const char *key);
-void storage_listing_add(struct storage_listing *l, const char *key, long long size);
+void storage_listing_add(struct storage_listing *l, const char *key, long long size,
+                         long long mtime);
 
 #endif

@@ -196,7 +196,7 @@ storage_local_list(const char *root, const char *prefix, struct storage_listing 
 			return err_internal("storage: more than %d objects under prefix '%s'",
 			                    STORAGE_LIST_MAX, prefix);
 		}
-		storage_listing_add(out, de->d_name, (long long)sb.st_size);
+		storage_listing_add(out, de->d_name, (long long)sb.st_size, (long long)sb.st_mtime);
 	}
 	closedir(d);
 	if (out->n > 1)

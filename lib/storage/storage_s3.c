@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -525,6 +526,29 @@ storage_s3_delete(const struct storage_s3 *s3, const char *key)
 	return NULL;
 }
 
+/* <LastModified> (ISO 8601, UTC: 2024-01-31T12:00:00.000Z) as epoch seconds; 0 when
+ * missing or unreadable, which callers treat as "unknown age". */
+static long long
+storage_s3_list_mtime(const char *v, const char *end)
+{
+	const char *tv;
+	size_t tlen;
+	char text[40];
+	struct tm tm = { 0 };
+
+	if (!storage_xml_find(v, end, "LastModified", &tv, &tlen, NULL) || tlen == 0 ||
+	    tlen >= sizeof(text))
+		return 0;
+	memcpy(text, tv, tlen);
+	text[tlen] = '\0';
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm);
+}
+
 /* Add the <Contents> of one ListObjectsV2 page; *token receives NextContinuationToken
  * (malloc'd) when the listing is truncated, else NULL. */
 static struct err *
@@ -558,7 +582,7 @@ storage_s3_list_page(const char *body, size_t len, struct storage_listing *out, 
 				return err_internal("storage: s3 list: more than %d objects",
 				                    STORAGE_LIST_MAX);
 			}
-			storage_listing_add(out, key, sz);
+			storage_listing_add(out, key, sz, storage_s3_list_mtime(v, cend));
 		}
 		free(key);
 	}

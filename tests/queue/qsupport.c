@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,7 +113,7 @@ qs_migrate(void)
 void
 qs_setup(void)
 {
-	char *mail, templates[1024];
+	char *mail, *files, templates[1024];
 
 	tsupport_require_pg();
 	memset(&qs, 0, sizeof(qs));
@@ -137,9 +139,40 @@ qs_setup(void)
 	mail = qs_path("mail");
 	setenv("PLATFORM_MAIL_DIR", mail, 1);
 	free(mail);
+	/* the file cleanup lists and deletes storage objects: keep them in the temp dir */
+	files = qs_path("files");
+	setenv("PLATFORM_STORAGE_BACKEND", "local", 1);
+	setenv("PLATFORM_STORAGE_DIR", files, 1);
+	setenv("PLATFORM_STORAGE_BUCKET", QS_BUCKET, 1);
+	free(files);
 	snprintf(templates, sizeof(templates), "%s/conf/mail", getenv("TEST_SOURCE_ROOT"));
 	setenv("PLATFORM_MAIL_TEMPLATE_DIR", templates, 1);
 	unsetenv("NOTIFY_SOCKET");
+}
+
+void
+qs_write_file(const char *path, const char *text, int age_s)
+{
+	FILE *f = fopen(path, "w");
+	struct timeval tv[2];
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "qsupport: cannot write %s\n", path);
+		abort();
+	}
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= age_s;
+	tv[1] = tv[0];
+	if (age_s > 0 && utimes(path, tv) != 0)
+		abort();
+}
+
+bool
+qs_file_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
 }
 
 char *

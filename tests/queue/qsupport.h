@@ -11,7 +11,8 @@
 
 #include "tsupport.h"
 
-#define QS_WAIT_MS 30000 /* bound for "eventually"; never a performance assertion */
+#define QS_WAIT_MS 30000      /* bound for "eventually"; never a performance assertion */
+#define QS_BUCKET  "qsbucket" /* storage.bucket of the tests (storage.dir = <tmp>/files) */
 
 struct qs {
 	char *db;
@@ -35,7 +36,8 @@ void qs_registry_cleanup(void);
 int qs_main(Suite *suite);
 
 /* Skip without a cluster; create and migrate a database, the "queueTestRecord" table,
- * a temp dir, and the environment for the daemon (fast polling, no cron, .eml mail). */
+ * a temp dir, and the environment for the daemon (fast polling, no cron, .eml mail,
+ * local storage under <tmp>/files/QS_BUCKET). */
 void qs_setup(void);
 /* Spawn platform-queue (extra args may be NULL) logging to <tmp>/<logname>. */
 pid_t qs_start(const char *logname, const char *arg1, const char *arg2);
@@ -56,5 +58,8 @@ bool qs_wait_log(const char *logname, const char *needle);
 /* Occurrences of needle in the log. */
 int qs_log_count(const char *logname, const char *needle);
 char *qs_path(const char *name); /* <tmp>/<name>, caller frees */
+/* Write text to path, then set its times age_s seconds back (0: leave them). */
+void qs_write_file(const char *path, const char *text, int age_s);
+bool qs_file_exists(const char *path);
 
 #endif

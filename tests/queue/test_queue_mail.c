@@ -1,5 +1,7 @@
 /* Mail jobs end to end: platform-queue renders the templates of conf/mail and delivers
- * them to a real SMTP sink (aiosmtpd writing a Maildir) or writes .eml previews. */
+ * them to a real SMTP sink (aiosmtpd writing a Maildir) or writes .eml previews. The TLS
+ * tests use tests/queue/smtp_tls_sink.py (STARTTLS with AUTH, or implicit TLS) with a
+ * self-signed certificate made by openssl for each test. */
 #include <check.h>
 #include <dirent.h>
 #include <signal.h>
@@ -144,14 +146,12 @@ check_mails(char **texts, int n, bool envelope)
 	}
 }
 
-START_TEST(test_mail_jobs_deliver_over_smtp)
+/* <tmp>/<name> with tmp, new and cur; caller frees. */
+static char *
+make_maildir(const char *name)
 {
-	char port[16], listen[64], *maildir, *texts[32], newdir[512];
-	pid_t queue, sink;
-	int p = tsupport_free_port(), n;
+	char *maildir = qs_path(name);
 
-	qs_setup();
-	maildir = qs_path("maildir");
 	mkdir(maildir, 0755);
 	for (const char *const *d = (const char *const[]){ "tmp", "new", "cur", NULL }; *d; d++) {
 		char path[512];
@@ -159,6 +159,17 @@ START_TEST(test_mail_jobs_deliver_over_smtp)
 		snprintf(path, sizeof(path), "%s/%s", maildir, *d);
 		mkdir(path, 0755);
 	}
+	return maildir;
+}
+
+START_TEST(test_mail_jobs_deliver_over_smtp)
+{
+	char port[16], listen[64], *maildir, *texts[32], newdir[512];
+	pid_t queue, sink;
+	int p = tsupport_free_port(), n;
+
+	qs_setup();
+	maildir = make_maildir("maildir");
 	snprintf(port, sizeof(port), "%d", p);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p);
 	setenv("PLATFORM_MAIL_TRANSPORT", "smtp", 1);
@@ -246,6 +257,200 @@ START_TEST(test_mail_eml_preview)
 }
 END_TEST
 
+#define SMTP_USER     "mailer"
+#define SMTP_PASSWORD "s3cret-pass"
+
+/* A self-signed certificate for localhost in <tmp>/cert.pem (+ key.pem), valid a day. */
+static void
+make_cert(void)
+{
+	char *cert = qs_path("cert.pem"), *key = qs_path("key.pem"), *log = qs_path("openssl.log");
+	char *argv[] = { "/usr/bin/openssl",
+		         "req",
+		         "-x509",
+		         "-newkey",
+		         "rsa:2048",
+		         "-nodes",
+		         "-subj",
+		         "/CN=localhost",
+		         "-addext",
+		         "subjectAltName=DNS:localhost",
+		         "-days",
+		         "1",
+		         "-keyout",
+		         key,
+		         "-out",
+		         cert,
+		         NULL };
+
+	ck_assert_int_eq(tsupport_run(argv, log, 60000), 0);
+	free(cert);
+	free(key);
+	free(log);
+}
+
+/* smtp_tls_sink.py in mode (starttls|tls) on 127.0.0.1:port into maildir; with_auth
+ * makes it require SMTP_USER/SMTP_PASSWORD. */
+static pid_t
+start_tls_sink(const char *mode, int port, const char *maildir, bool with_auth)
+{
+	char script[1024], p[16];
+	char *cert = qs_path("cert.pem"), *key = qs_path("key.pem");
+	char *argv[] = { "/usr/bin/python3",
+		         script,
+		         (char *)mode,
+		         "127.0.0.1",
+		         p,
+		         (char *)maildir,
+		         cert,
+		         key,
+		         with_auth ? SMTP_USER : NULL,
+		         SMTP_PASSWORD,
+		         NULL };
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "%s/tests/queue/smtp_tls_sink.py",
+	         getenv("TEST_SOURCE_ROOT"));
+	snprintf(p, sizeof(p), "%d", port);
+	pid = qs_spawn(argv, "smtp.log");
+	ck_assert(tsupport_wait_port(port, QS_WAIT_MS));
+	free(cert);
+	free(key);
+	return pid;
+}
+
+/* Queue settings for SMTP on localhost:port with tls (none|starttls|tls), trusting the
+ * test certificate; fast retries. */
+static void
+smtp_env(int port, const char *tls)
+{
+	char p[16], *cert = qs_path("cert.pem");
+
+	snprintf(p, sizeof(p), "%d", port);
+	setenv("PLATFORM_MAIL_TRANSPORT", "smtp", 1);
+	/* the certificate's name: the host name is verified, not just the chain */
+	setenv("PLATFORM_MAIL_SMTP_HOST", "localhost", 1);
+	setenv("PLATFORM_MAIL_SMTP_PORT", p, 1);
+	setenv("PLATFORM_MAIL_SMTP_TLS", tls, 1);
+	setenv("PLATFORM_MAIL_SMTP_CA_FILE", cert, 1);
+	setenv("PLATFORM_MAIL_FROM", "Acme <no-reply@acme.example.test>", 1);
+	setenv("PLATFORM_QUEUE_BACKOFF_BASE_MS", "200", 1);
+	setenv("PLATFORM_QUEUE_BACKOFF_MAX_MS", "400", 1);
+	setenv("PLATFORM_QUEUE_MAX_ATTEMPTS", "100", 1);
+	free(cert);
+}
+
+/* One OTP mail, delivered: exactly one message in maildir/new, to ann, with its subject. */
+static void
+run_otp_mail_and_check(const char *maildir)
+{
+	char newdir[512], *texts[4];
+	pid_t queue;
+	int n;
+
+	qs_exec(JOB("auth.passwordBased.requestOtp",
+	            "\"userId\":\"" USER "\",\"passwordLoginId\":\"" LOGIN1
+	            "\",\"otp\":\"042917\""));
+	queue = qs_start("queue.log", NULL, NULL);
+	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"job\" WHERE NOT \"isComplete\"", 0, false),
+	                 0);
+	ck_assert_int_eq(qs_stop(queue), 0);
+	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"job\" WHERE \"failedAt\" IS NOT NULL "
+	                           "OR \"retryCount\" > 0"),
+	                 0);
+	snprintf(newdir, sizeof(newdir), "%s/new", maildir);
+	n = read_mails(newdir, NULL, texts, 4);
+	ck_assert_int_eq(n, 1);
+	ck_assert_ptr_nonnull(strstr(texts[0], "X-RcptTo: ann@example.test"));
+	ck_assert_ptr_nonnull(strstr(texts[0], "To: ann@example.test"));
+	ck_assert_ptr_nonnull(strstr(texts[0], "Subject: Your login code for Acme Portal: 042917"));
+	free(texts[0]);
+	ck_assert_int_eq(qs_log_count("queue.log", "\"type\":\"mail.sent\""), 1);
+}
+
+START_TEST(test_mail_smtp_starttls_auth)
+{
+	char *maildir;
+	pid_t sink;
+	int p = tsupport_free_port();
+
+	qs_setup();
+	seed_accounts();
+	make_cert();
+	maildir = make_maildir("maildir");
+	sink = start_tls_sink("starttls", p, maildir, true);
+	smtp_env(p, "starttls");
+	setenv("PLATFORM_MAIL_SMTP_USERNAME", SMTP_USER, 1);
+	setenv("PLATFORM_MAIL_SMTP_PASSWORD", SMTP_PASSWORD, 1);
+	run_otp_mail_and_check(maildir);
+	kill(sink, SIGTERM);
+	ck_assert_int_eq(qs_wait_exit(sink, QS_WAIT_MS), 0);
+	free(maildir);
+}
+END_TEST
+
+START_TEST(test_mail_smtp_implicit_tls)
+{
+	char *maildir;
+	pid_t sink;
+	int p = tsupport_free_port();
+
+	qs_setup();
+	seed_accounts();
+	make_cert();
+	maildir = make_maildir("maildir");
+	sink = start_tls_sink("tls", p, maildir, false);
+	smtp_env(p, "tls");
+	run_otp_mail_and_check(maildir);
+	ck_assert_int_eq(qs_log_count("queue.log", "smtps://localhost:"), 1);
+	kill(sink, SIGTERM);
+	ck_assert_int_eq(qs_wait_exit(sink, QS_WAIT_MS), 0);
+	free(maildir);
+}
+END_TEST
+
+/* TLS required, but the server offers no STARTTLS: the attempt fails and is retried;
+ * nothing is sent in clear. */
+START_TEST(test_mail_smtp_tls_required_plain_server)
+{
+	char listen[64], *maildir, newdir[512], *texts[4];
+	pid_t queue, sink;
+	int p = tsupport_free_port();
+
+	qs_setup();
+	seed_accounts();
+	make_cert();
+	maildir = make_maildir("maildir");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", p);
+	{
+		char *argv[] = {
+			"/usr/bin/python3",          "-m",    "aiosmtpd", "-n", "-l", listen, "-c",
+			"aiosmtpd.handlers.Mailbox", maildir, NULL
+		};
+
+		sink = qs_spawn(argv, "smtp.log");
+	}
+	ck_assert(tsupport_wait_port(p, QS_WAIT_MS));
+	smtp_env(p, "starttls");
+	qs_exec(JOB("auth.passwordBased.requestOtp",
+	            "\"userId\":\"" USER "\",\"passwordLoginId\":\"" LOGIN1
+	            "\",\"otp\":\"042917\""));
+	queue = qs_start("queue.log", NULL, NULL);
+	ck_assert_int_eq(
+	    qs_wait("SELECT count(*) FROM \"job\" WHERE \"retryCount\" >= 2", 1, false), 1);
+	ck_assert_int_eq(qs_stop(queue), 0);
+	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM \"job\" WHERE NOT \"isComplete\" AND "
+	                           "\"lastError\" ILIKE '%starttls%'"),
+	                 1);
+	ck_assert_int_eq(qs_log_count("queue.log", "\"type\":\"mail.sent\""), 0);
+	snprintf(newdir, sizeof(newdir), "%s/new", maildir);
+	ck_assert_int_eq(read_mails(newdir, NULL, texts, 4), 0);
+	kill(sink, SIGTERM);
+	qs_wait_exit(sink, QS_WAIT_MS);
+	free(maildir);
+}
+END_TEST
+
 static Suite *
 mail_suite(void)
 {
@@ -255,6 +460,9 @@ mail_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_mail_jobs_deliver_over_smtp);
 	tcase_add_test(tc, test_mail_eml_preview);
+	tcase_add_test(tc, test_mail_smtp_starttls_auth);
+	tcase_add_test(tc, test_mail_smtp_implicit_tls);
+	tcase_add_test(tc, test_mail_smtp_tls_required_plain_server);
 	suite_add_tcase(s, tc);
 	return s;
 }

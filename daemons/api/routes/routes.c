@@ -16,5 +16,6 @@ const struct api_route_group *const routes_all[] = {
 	&routes_management,
 	&routes_password_based,
 	&routes_totp,
+	&routes_ops,
 	NULL,
 };

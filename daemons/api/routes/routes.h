@@ -17,8 +17,19 @@ extern const struct api_route_group routes_user;            /* /auth/list-users,
 extern const struct api_route_group routes_management;      /* /_lightbase/management/... */
 extern const struct api_route_group routes_password_based;  /* /auth/password-based/... */
 extern const struct api_route_group routes_totp;            /* /auth/totp-provider/... */
+extern const struct api_route_group routes_ops; /* /_metrics, /_health/ready, /_docs, /_compas */
 
 /* NULL-terminated list of every group, for router_new(). */
 extern const struct api_route_group *const routes_all[];
+
+/* The operator routes' documents, made once at start-up (routes/ops.c): the OpenAPI
+ * document of srv->groups and the structure file (api.structure_file; unreadable: a
+ * logged warning, the route answers 404). Call after srv->cfg/log/groups are set. */
+struct api_server;
+void ops_load(struct api_server *srv);
+void ops_unload(struct api_server *srv);
+/* The OpenAPI 3.1 document of the route table, as JSON text (routes/openapi.c; caller
+ * frees). */
+char *openapi_build(const struct api_route_group *const *groups);
 
 #endif
