@@ -333,11 +333,18 @@ tapi_log(const struct tapi *api)
 bool
 tapi_log_contains(const struct tapi *api, const char *needle)
 {
-	char *log = tapi_log(api);
-	bool found = log != NULL && strstr(log, needle) != NULL;
+	/* A worker writes its lines at the end of its loop turn, just after the response:
+	 * give it up to 2 s. */
+	for (int i = 0; i < 200; i++) {
+		char *log = tapi_log(api);
+		bool found = log != NULL && strstr(log, needle) != NULL;
 
-	free(log);
-	return found;
+		free(log);
+		if (found)
+			return true;
+		tsupport_sleep_ms(10);
+	}
+	return false;
 }
 
 const char *
