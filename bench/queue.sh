@@ -51,6 +51,9 @@ pg_cpu() {
   echo "$total"
 }
 
+# WAL written and HOT share of the row updates (a HOT update adds no index entries).
+wal_stat() { "${PSQL[@]}" -tA -F ' ' -c 'SELECT pg_current_wal_lsn(), wal_fpi FROM pg_stat_wal'; }
+read -r wal0 fpi0 <<<"$(wal_stat)"
 pg0=$(pg_cpu)
 t0=$(date +%s%3N)
 env -i PATH="$PATH" APP_KEYS=bench-signing-key-0123456789abcdef NODE_ENV=development \
@@ -62,6 +65,9 @@ QPID=$!
 # Poll rarely (each psql is a new backend, counted as PostgreSQL CPU); the end time is
 # taken from the last job's log line.
 until [ "$("${PSQL[@]}" -tA -c 'SELECT NOT EXISTS (SELECT 1 FROM "job" WHERE NOT "isComplete" AND "failedAt" IS NULL)')" = t ]; do
+  if ! kill -0 "$QPID" 2>/dev/null; then
+    echo "platform-queue exited early:" >&2; tail -5 "$DIR/queue.log" >&2; QPID=; exit 1
+  fi
   sleep 0.5
 done
 wcpu=$(cpu_of "$QPID")
@@ -70,6 +76,9 @@ rss=$(awk '/VmRSS/ { print $2 }' "/proc/$QPID/status")
 hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$QPID/status")
 kill "$QPID"; wait "$QPID" || true; QPID=
 done_n=$("${PSQL[@]}" -tA -c 'SELECT count(*) FROM "job" WHERE "isComplete"')
+sleep 0.6 # the daemon's backends report their statistics as they exit
+wal=$("${PSQL[@]}" -tA -F ' ' -c "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0') / 1048576.0, 1), wal_fpi - $fpi0 FROM pg_stat_wal")
+upd=$("${PSQL[@]}" -tA -F ' ' -c "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'job'")
 lines=$(grep -c '"outcome":"ok"' "$DIR/queue.log" || true)
 t1=$(grep '"outcome":"ok"' "$DIR/queue.log" | tail -1 | sed 's/.*"time":\([0-9]*\).*/\1/')
 secs=$(calc "($t1 - $t0) / 1000")
@@ -80,4 +89,6 @@ printf 'throughput:      %.0f jobs/s\n' "$(calc "$done_n / $secs")"
 printf 'worker CPU:      %.2f s (%.0f%% of one core)\n' "$wcpu" "$(calc "100 * $wcpu / $secs")"
 printf 'PostgreSQL CPU:  %.2f s (%.0f%% of one core)\n' "$(calc "$pg1 - $pg0")" \
   "$(calc "100 * ($pg1 - $pg0) / $secs")"
+printf 'WAL:             %s MiB (%s full-page images); row updates %s (HOT: %s)\n' \
+  "${wal%% *}" "${wal##* }" "${upd%% *}" "${upd##* }"
 printf 'worker RSS:      %d KiB at the end, %d KiB peak\n' "$rss" "$hwm"

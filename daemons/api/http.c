@@ -454,8 +454,16 @@ http_finish(struct api_ctx *c, struct err *e, cJSON *resp, int *status)
 		if (e == NULL)
 			e = err_internal("route %s left a transaction open", c->route->name);
 	}
-	/* this request's own changes: stale caches are dropped before it is answered */
+	/* This request's own changes drop every worker's /auth/me cache before it is
+	 * answered. Its transaction's notification cannot be relied on for that:
+	 * PostgreSQL sends a session its own notifications only once it is idle again,
+	 * after the COMMIT's answer. So any request that may write (every method but GET,
+	 * HEAD and OPTIONS, whatever its status: a refused refresh-token reuse revokes a
+	 * session) moves the generation itself. */
 	http_db_notified(c->worker);
+	if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0 &&
+	    strcmp(c->method, "OPTIONS") != 0)
+		atomic_fetch_add(&c->worker->server->auth_generation, 1);
 	if (e == NULL && c->deferred) {
 		cJSON_Delete(resp);
 		*status = 0;

@@ -15,7 +15,10 @@
  * batch). SKIP LOCKED keeps concurrent claims apart while the claim
  * statement runs; afterwards "lockedUntil" does. A dead worker's jobs come back when
  * their lease ends (at-least-once). The claim changes only the unindexed "lockedUntil",
- * so PostgreSQL can update the row in place (HOT) when the page has room. The ids come
+ * so PostgreSQL can update the row in place (HOT) when the page has room, which the
+ * table's fillfactor (migration 008) leaves: no index entries for the claim, only for
+ * the completion. Keep "lockedUntil" out of every index (and index predicate), or each
+ * claim inserts into all six indexes again (test_claims_are_hot_updates). The ids come
  * as ARRAY(subquery): with "id" IN (subquery) the cached generic plan, which cannot see
  * LIMIT $1, hash-joins a sequential scan of the whole table. */
 static const char job_claim_sql[] =

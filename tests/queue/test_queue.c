@@ -272,6 +272,34 @@ START_TEST(test_two_workers_never_share_a_job)
 }
 END_TEST
 
+/* Migration 008 leaves room in the job table's pages, so a claim (it sets only the
+ * unindexed "lockedUntil") is a HOT update that adds no index entries; the completion
+ * sets "isComplete" and is a normal update. A lost fillfactor, or an index that starts
+ * to cover "lockedUntil", shows up here as fewer HOT updates than claims. */
+START_TEST(test_claims_are_hot_updates)
+{
+	pid_t pid;
+
+	qs_setup();
+	ck_assert_int_eq(qs_scalar("SELECT count(*) FROM pg_class WHERE \"relname\" = 'job' "
+	                           "AND 'fillfactor=30' = ANY(\"reloptions\")"),
+	                 1);
+	setenv("PLATFORM_QUEUE_BATCH_SIZE", "10", 1);
+	qs_exec("INSERT INTO \"job\" (\"name\", \"data\") "
+	        "SELECT 'platform.noop', '{}' FROM generate_series(1, 200)");
+	pid = qs_start("queue.log", NULL, NULL);
+	ck_assert_int_eq(qs_wait("SELECT count(*) FROM \"job\" WHERE NOT \"isComplete\"", 0, false),
+	                 0);
+	/* the daemon's backends report their statistics when they end */
+	ck_assert_int_eq(qs_stop(pid), 0);
+	ck_assert_int_eq(
+	    qs_wait("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'job'", 400, true),
+	    400);
+	ck_assert_int_eq(
+	    qs_scalar("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'job'"), 200);
+}
+END_TEST
+
 START_TEST(test_cron_one_job_per_tick)
 {
 	pid_t a, b;
@@ -405,6 +433,7 @@ queue_suite(void)
 	tcase_add_test(tc, test_timeout_enforced);
 	tcase_add_test(tc, test_kill9_redelivery);
 	tcase_add_test(tc, test_two_workers_never_share_a_job);
+	tcase_add_test(tc, test_claims_are_hot_updates);
 	tcase_add_test(tc, test_cron_one_job_per_tick);
 	tcase_add_test(tc, test_sigterm_finishes_running_job);
 	tcase_add_test(tc, test_bad_config_and_usage);

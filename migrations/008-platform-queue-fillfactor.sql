@@ -1,0 +1,12 @@
+-- platform addition: leave free space in the job table's pages so the queue's claim
+-- (which sets only the unindexed "lockedUntil") is a HOT update: PostgreSQL then writes
+-- the new row version on the same page and adds no entry to any of the table's six
+-- indexes. On a full page the claim is a normal update that inserts into every index,
+-- like the completion. Each job is updated twice (claim, complete) and the completion
+-- (it sets the indexed "isComplete") is never HOT, so a page needs room for about two
+-- more versions of each of its rows: 30% filled leaves that. Measured with
+-- bench/queue.sh (100,000 jobs): 100% of the claims HOT instead of about 1%, a third
+-- less WAL. The cost is a table about three times as large for the same rows (dead
+-- versions are pruned as pages are reused). Only pages written from now on are
+-- affected; no column, index or default changes, so the template's code is unaffected.
+ALTER TABLE "job" SET (fillfactor = 30);
