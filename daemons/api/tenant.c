@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "fatal.h"
+#include "file.h"
 #include "json.h"
 
 static bool
@@ -20,30 +21,6 @@ tenant_valid_host(const char *s)
 		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
 			return false;
 	return true;
-}
-
-static char *
-tenant_read(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	buf = xmalloc((size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 /* Add the url entries of one tenant that belong to environment; false on a bad entry. */
@@ -113,7 +90,7 @@ tenant_config_load(const char *path, const char *environment, struct tenant_conf
 		return err_newf("multitenant.config.invalid", 500,
 		                "LPC_BACKEND_ENVIRONMENT must be production, acceptance or "
 		                "development");
-	text = tenant_read(path);
+	text = file_read(path, NULL);
 	if (text == NULL)
 		return err_newf("multitenant.config.invalid", 500, "cannot read %s", path);
 	root = cJSON_Parse(text);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "file.h"
 #include "fatal.h"
 #include "pg.h"
 
@@ -82,29 +83,21 @@ static struct err *
 migrate_read_file(struct migrate_ctx *ctx, struct migrate_file *f)
 {
 	const char *path = arena_printf(ctx->arena, "%s/%s", ctx->dir, f->file_name);
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long size;
+	size_t size;
+	char *data = file_read(path, &size), *buf;
 
-	if (fp == NULL)
+	if (data == NULL)
 		return err_newf(MIGRATE_KEY_CONTEXT, 500, "cannot read migration %s: %s", path,
 		                strerror(errno));
-	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-		fclose(fp);
-		return err_newf(MIGRATE_KEY_CONTEXT, 500, "cannot read migration %s", path);
-	}
-	buf = arena_alloc(ctx->arena, (size_t)size + 1);
-	if (fread(buf, 1, (size_t)size, fp) != (size_t)size) {
-		fclose(fp);
-		return err_newf(MIGRATE_KEY_CONTEXT, 500, "cannot read migration %s", path);
-	}
-	fclose(fp);
+	buf = arena_alloc(ctx->arena, size + 1);
+	memcpy(buf, data, size + 1);
+	free(data);
 	/* the body goes to Postgres as one C string */
-	if (memchr(buf, '\0', (size_t)size) != NULL)
+	if (memchr(buf, '\0', size) != NULL)
 		return err_newf(MIGRATE_KEY_CONTEXT, 500, "migration %s contains a NUL byte",
 		                f->file_name);
 	f->content = buf;
-	f->length = (size_t)size;
+	f->length = size;
 	migrate_sha1_hex(buf, f->length, f->hash);
 	return NULL;
 }

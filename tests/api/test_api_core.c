@@ -247,26 +247,6 @@ END_TEST
 
 /* ---- the wire: raw HTTP/1.1 over a socket ---- */
 
-static int
-wire_connect(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)api.port) };
-	struct timeval tv = { 10, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-static void
-wire_send(int fd, const char *s)
-{
-	ck_assert_int_eq(write(fd, s, strlen(s)), (int)strlen(s));
-}
-
 /* Read until `responses` complete responses (by Content-Length) are in buf, or EOF
  * (*eof set). Returns the bytes read. */
 static size_t
@@ -312,13 +292,13 @@ wire_read(int fd, char *buf, size_t cap, int responses, bool *eof)
 START_TEST(pipelined_requests_in_order)
 {
 	char buf[16384];
-	int fd = wire_connect();
+	int fd = tapi_raw_connect(&api);
 	bool eof;
 	const char *one, *two;
 
-	wire_send(fd, "GET /_dev/echo/first HTTP/1.1\r\nHost: x\r\n\r\n"
-	              "GET /_dev/echo/second HTTP/1.1\r\nHost: x\r\n\r\n"
-	              "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	tapi_raw_send(fd, "GET /_dev/echo/first HTTP/1.1\r\nHost: x\r\n\r\n"
+	                  "GET /_dev/echo/second HTTP/1.1\r\nHost: x\r\n\r\n"
+	                  "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
 	wire_read(fd, buf, sizeof(buf), 3, &eof);
 	ck_assert(!eof);
 	one = strstr(buf, "{\"value\":\"first\"}");
@@ -335,17 +315,17 @@ END_TEST
 START_TEST(chunked_body)
 {
 	char buf[16384];
-	int fd = wire_connect();
+	int fd = tapi_raw_connect(&api);
 	bool eof;
 
-	wire_send(fd, "POST /auth/refresh-tokens HTTP/1.1\r\nHost: x\r\n"
-	              "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-	              "5\r\n{\"ref\r\n9\r\nreshToken\r\n6\r\n\":\"x\"}\r\n0\r\n\r\n");
+	tapi_raw_send(fd, "POST /auth/refresh-tokens HTTP/1.1\r\nHost: x\r\n"
+	                  "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                  "5\r\n{\"ref\r\n9\r\nreshToken\r\n6\r\n\":\"x\"}\r\n0\r\n\r\n");
 	wire_read(fd, buf, sizeof(buf), 1, &eof);
 	ck_assert_int_eq(atoi(buf + 9), 401); /* parsed and valid: the token itself is refused */
 	ck_assert_ptr_nonnull(strstr(buf, "\"key\":\"sessionStore."));
 	/* the connection stays usable */
-	wire_send(fd, "GET /_dev/echo/after HTTP/1.1\r\nHost: x\r\n\r\n");
+	tapi_raw_send(fd, "GET /_dev/echo/after HTTP/1.1\r\nHost: x\r\n\r\n");
 	wire_read(fd, buf, sizeof(buf), 1, &eof);
 	ck_assert_ptr_nonnull(strstr(buf, "{\"value\":\"after\"}"));
 	close(fd);
@@ -356,18 +336,18 @@ END_TEST
 START_TEST(expect_continue)
 {
 	char buf[16384];
-	int fd = wire_connect();
+	int fd = tapi_raw_connect(&api);
 	bool eof;
 	ssize_t n;
 
-	wire_send(fd, "POST /auth/refresh-tokens HTTP/1.1\r\nHost: x\r\n"
-	              "Content-Type: application/json\r\nContent-Length: 20\r\n"
-	              "Expect: 100-continue\r\n\r\n");
+	tapi_raw_send(fd, "POST /auth/refresh-tokens HTTP/1.1\r\nHost: x\r\n"
+	                  "Content-Type: application/json\r\nContent-Length: 20\r\n"
+	                  "Expect: 100-continue\r\n\r\n");
 	n = read(fd, buf, sizeof(buf) - 1);
 	ck_assert_int_gt(n, 0);
 	buf[n] = '\0';
 	ck_assert_str_eq(buf, "HTTP/1.1 100 Continue\r\n\r\n");
-	wire_send(fd, "{\"refreshToken\":\"x\"}");
+	tapi_raw_send(fd, "{\"refreshToken\":\"x\"}");
 	wire_read(fd, buf, sizeof(buf), 1, &eof);
 	ck_assert_int_eq(atoi(buf + 9), 401);
 	close(fd);
@@ -389,9 +369,9 @@ START_TEST(malformed_requests_400)
 	bool eof;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int fd = wire_connect();
+		int fd = tapi_raw_connect(&api);
 
-		wire_send(fd, bad[i]);
+		tapi_raw_send(fd, bad[i]);
 		wire_read(fd, buf, sizeof(buf), 2, &eof);
 		ck_assert_msg(eof, "connection left open after: %s", bad[i]);
 		ck_assert_msg(strncmp(buf, "HTTP/1.1 400 ", 13) == 0, "%s -> %.40s", bad[i], buf);
@@ -400,9 +380,9 @@ START_TEST(malformed_requests_400)
 		close(fd);
 	}
 	{
-		int fd = wire_connect();
+		int fd = tapi_raw_connect(&api);
 
-		wire_send(fd, "GET / HTTP/2.0\r\n\r\n");
+		tapi_raw_send(fd, "GET / HTTP/2.0\r\n\r\n");
 		wire_read(fd, buf, sizeof(buf), 2, &eof);
 		ck_assert(eof);
 		ck_assert(strncmp(buf, "HTTP/1.1 505 ", 13) == 0);
@@ -416,19 +396,19 @@ START_TEST(http10_keep_alive_rules)
 {
 	char buf[16384];
 	bool eof;
-	int fd = wire_connect();
+	int fd = tapi_raw_connect(&api);
 
-	wire_send(fd, "GET /_dev/echo/a HTTP/1.0\r\n\r\n");
+	tapi_raw_send(fd, "GET /_dev/echo/a HTTP/1.0\r\n\r\n");
 	wire_read(fd, buf, sizeof(buf), 2, &eof);
 	ck_assert(eof);
 	ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: close\r\n"));
 	close(fd);
-	fd = wire_connect();
-	wire_send(fd, "GET /_dev/echo/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	fd = tapi_raw_connect(&api);
+	tapi_raw_send(fd, "GET /_dev/echo/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
 	wire_read(fd, buf, sizeof(buf), 1, &eof);
 	ck_assert(!eof);
 	ck_assert_ptr_nonnull(strstr(buf, "\r\nConnection: keep-alive\r\n"));
-	wire_send(fd, "GET /_dev/echo/b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	tapi_raw_send(fd, "GET /_dev/echo/b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
 	wire_read(fd, buf, sizeof(buf), 1, &eof);
 	ck_assert_ptr_nonnull(strstr(buf, "{\"value\":\"b\"}"));
 	close(fd);

@@ -50,27 +50,6 @@ teardown(void)
 			close(left_open[i]);
 }
 
-/* A raw connection to the daemon with a 10 s receive time-out. */
-static int
-raw_connect(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)api.port) };
-	struct timeval tv = { 10, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-static void
-raw_send(int fd, const char *s)
-{
-	ck_assert_int_eq(write(fd, s, strlen(s)), (int)strlen(s));
-}
-
 /* Everything the server sends until it closes; the connection must end in EOF (not
  * the safety time-out or an error). Returns the length; buf is NUL terminated. */
 static size_t
@@ -113,9 +92,9 @@ assert_408(int fd)
 
 START_TEST(unfinished_headers_408)
 {
-	int fd = raw_connect();
+	int fd = tapi_raw_connect(&api);
 
-	raw_send(fd, "GET /_health HTTP/1.1\r\nHost: x\r\n");
+	tapi_raw_send(fd, "GET /_health HTTP/1.1\r\nHost: x\r\n");
 	assert_408(fd);
 	ck_assert(tapi_log_contains(&api, "error.server.requestTimeout"));
 }
@@ -123,22 +102,22 @@ END_TEST
 
 START_TEST(short_body_408)
 {
-	int fd = raw_connect();
+	int fd = tapi_raw_connect(&api);
 
-	raw_send(fd, "POST /auth/anonymous-based/login HTTP/1.1\r\nHost: x\r\n"
-	             "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-	             "{\"token\":\"");
+	tapi_raw_send(fd, "POST /auth/anonymous-based/login HTTP/1.1\r\nHost: x\r\n"
+	                  "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+	                  "{\"token\":\"");
 	assert_408(fd);
 }
 END_TEST
 
 START_TEST(unfinished_after_a_response_408)
 {
-	int fd = raw_connect();
+	int fd = tapi_raw_connect(&api);
 	char buf[4096], *second;
 
 	/* a complete request, then half of the next one on the same connection */
-	raw_send(fd, "GET /_health HTTP/1.1\r\nHost: x\r\n\r\nGET /_health HTTP/1.1\r\n");
+	tapi_raw_send(fd, "GET /_health HTTP/1.1\r\nHost: x\r\n\r\nGET /_health HTTP/1.1\r\n");
 	raw_read_to_eof(fd, buf, sizeof(buf));
 	ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "got: %s", buf);
 	second = strstr(buf + 13, "HTTP/1.1 ");
@@ -150,7 +129,7 @@ END_TEST
 
 START_TEST(idle_connection_closed_quietly)
 {
-	int fd = raw_connect();
+	int fd = tapi_raw_connect(&api);
 	char buf[256];
 
 	ck_assert_int_eq((int)raw_read_to_eof(fd, buf, sizeof(buf)), 0);
@@ -159,10 +138,10 @@ END_TEST
 
 START_TEST(idle_after_response_closed_quietly)
 {
-	int fd = raw_connect();
+	int fd = tapi_raw_connect(&api);
 	char buf[4096];
 
-	raw_send(fd, "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	tapi_raw_send(fd, "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
 	raw_read_to_eof(fd, buf, sizeof(buf));
 	ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "got: %s", buf);
 	/* one response only: the keep-alive connection was closed without a 408 */
@@ -193,11 +172,11 @@ START_TEST(connections_open_at_shutdown)
 {
 	char buf[512];
 
-	left_open[0] = raw_connect();
-	left_open[1] = raw_connect();
-	raw_send(left_open[1], "GET /_health HTTP/1.1\r\nHost: x\r\n");
-	left_open[2] = raw_connect();
-	raw_send(left_open[2], "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
+	left_open[0] = tapi_raw_connect(&api);
+	left_open[1] = tapi_raw_connect(&api);
+	tapi_raw_send(left_open[1], "GET /_health HTTP/1.1\r\nHost: x\r\n");
+	left_open[2] = tapi_raw_connect(&api);
+	tapi_raw_send(left_open[2], "GET /_health HTTP/1.1\r\nHost: x\r\n\r\n");
 	ck_assert_int_gt((int)read(left_open[2], buf, sizeof(buf)), 12);
 	ck_assert(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
 }

@@ -1,6 +1,8 @@
 /* libcurl + cJSON test client and a real platform-api per test (see thttp.h). */
 #include "thttp.h"
 
+#include <arpa/inet.h>
+#include <check.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <dirent.h>
@@ -9,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -386,4 +391,24 @@ tapi_user_id(const struct tapi *api, const char *access, char *out)
 	id = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "session"), "userId"));
 	snprintf(out, 37, "%s", id != NULL ? id : "");
 	cJSON_Delete(j);
+}
+
+int
+tapi_raw_connect(const struct tapi *api)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)api->port) };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+void
+tapi_raw_send(int fd, const char *s)
+{
+	ck_assert_int_eq(write(fd, s, strlen(s)), (int)strlen(s));
 }

@@ -77,6 +77,10 @@ void tapi_login_anonymous(const struct tapi *api, char *access, char *refresh);
 void tapi_user_id(const struct tapi *api, const char *access, char *out);
 /* "Authorization: Bearer <token>" into buf (600 bytes), for header lists. */
 const char *tapi_bearer(char *buf, const char *token);
+/* A raw TCP connection to the daemon (10 s receive time-out), and a write of all of s on
+ * it (both fail the test on error): for what curl will not send. */
+int tapi_raw_connect(const struct tapi *api);
+void tapi_raw_send(int fd, const char *s);
 
 /* main() of a check suite of black-box tests (include <check.h> first): without a
  * cluster it prints a TAP skip and exits 0. */

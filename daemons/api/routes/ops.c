@@ -16,37 +16,13 @@
 #include <unistd.h>
 
 #include "fatal.h"
+#include "file.h"
 #include "http.h"
 #include "json.h"
 #include "pg.h"
 #include "timeutil.h"
 
 /* ---- start-up ---- */
-
-static char *
-ops_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	buf = xmalloc((size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = (size_t)n;
-	fclose(f);
-	return buf;
-}
 
 /* The structure file, checked to be JSON (a broken file is not served). A problem is a
  * warning, never a failed start: the route is a development aid. */
@@ -55,7 +31,7 @@ ops_load_structure(struct api_server *srv)
 {
 	const char *path = srv->cfg->api_structure_file;
 	size_t len = 0;
-	char *text = path != NULL && path[0] != '\0' ? ops_read_file(path, &len) : NULL;
+	char *text = path != NULL && path[0] != '\0' ? file_read(path, &len) : NULL;
 	struct err *e = NULL;
 	cJSON *doc;
 
