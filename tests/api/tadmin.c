@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsupport.h"
+
 void
 tadmin_start(struct tapi *api, const char *const *extra_env)
 {
@@ -143,6 +145,22 @@ tadmin_call(const struct tapi *api, const char *access, const char *method, cons
             const char *body, cJSON **json)
 {
 	return tadmin_call_in(api, NULL, access, method, path, body, json);
+}
+
+int
+tadmin_call_until(const struct tapi *api, const char *access, const char *method, const char *path,
+                  cJSON **json, int want)
+{
+	int st = 0;
+
+	for (int i = 0; i < 200 && st != want; i++) {
+		if (i > 0)
+			tsupport_sleep_ms(10);
+		cJSON_Delete(*json);
+		*json = NULL;
+		st = tadmin_call(api, access, method, path, NULL, json);
+	}
+	return st;
 }
 
 const char *

@@ -42,6 +42,11 @@ int tadmin_call(const struct tapi *api, const char *access, const char *method, 
                 const char *body, cJSON **json);
 int tadmin_call_in(const struct tapi *api, const char *origin, const char *access,
                    const char *method, const char *path, const char *body, cJSON **json);
+/* tadmin_call repeated (10 ms apart, 2 s at most) until it answers want; returns the last
+ * status. For GET /auth/me after a change made in SQL: the api's cache learns of it
+ * through a PostgreSQL notification, milliseconds later (its life is 10 s). */
+int tadmin_call_until(const struct tapi *api, const char *access, const char *method,
+                      const char *path, cJSON **json, int want);
 
 /* The error key of a response body, or "" when none. */
 const char *tadmin_key(const cJSON *json);
