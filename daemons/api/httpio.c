@@ -53,6 +53,7 @@ struct httpio_req {
 	bool close;   /* answer with Connection: close, then close */
 	bool sent_continue;
 	struct httpparse_head head;
+	struct httpparse_chunk_state chunks; /* how far a chunked body was checked */
 	const char *body;
 	size_t body_len;
 	size_t consumed;        /* bytes of this request at the start of conn->in */
@@ -360,6 +361,7 @@ httpio_request_done(struct httpio_conn *c)
 	r->head_done = r->is_head = r->close = r->sent_continue = false;
 	r->body = NULL;
 	r->body_len = r->consumed = 0;
+	r->chunks.pos = r->chunks.out = 0;
 	if (c->out.cap > HTTPIO_OUT_KEEP) {
 		free(c->out.data);
 		c->out.data = NULL;
@@ -526,8 +528,9 @@ httpio_parse_body(struct httpio_conn *c)
 	int status;
 
 	if (r->head.chunked) {
-		enum httpparse_status st = httpparse_chunked(
-		    c->in.data + hl, c->in.len - hl, io->s.max_body, &consumed, &body_len, &status);
+		enum httpparse_status st =
+		    httpparse_chunked_resume(c->in.data + hl, c->in.len - hl, io->s.max_body,
+		                             &r->chunks, &consumed, &body_len, &status);
 
 		if (st == HTTPPARSE_ERROR) {
 			r->error = status;

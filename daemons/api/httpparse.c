@@ -407,48 +407,54 @@ httpparse_data_end(const char *buf, size_t len, size_t pos)
 	return buf[pos + 1] == '\n' ? 2 : -1;
 }
 
-/* Pass one (no writes): check the encoding, find its end and the decoded length. With
- * copy set (pass two, on a checked encoding), move the data to the front. */
+/* Pass one (no writes): check the encoding from the chunk where *r stopped, find its
+ * end and the decoded length; on INCOMPLETE, *r keeps the start of the chunk that is not
+ * complete yet, so a body arriving in many reads is scanned once. With copy set (pass
+ * two, from the start, on a checked encoding), move the data to the front. */
 static int
-httpparse_chunks(char *buf, size_t len, size_t max_body, bool copy, size_t *consumed,
-                 size_t *body_len)
+httpparse_chunks(char *buf, size_t len, size_t max_body, bool copy, struct httpparse_chunk_state *r,
+                 size_t *consumed, size_t *body_len)
 {
-	size_t pos = 0, out = 0;
+	size_t pos = r->pos, out = r->out;
 
 	for (;;) {
 		uint64_t size;
 		size_t next;
 		int st = httpparse_chunk_size(buf, len, pos, &size, &next), eol;
 
-		if (st != 0)
-			return st;
-		if (size == 0) {
-			st = httpparse_trailers(buf, len, next, &pos);
-			if (st != 0)
-				return st;
-			*consumed = pos;
-			*body_len = out;
-			return 0;
+		if (st == 0 && size == 0) {
+			st = httpparse_trailers(buf, len, next, consumed);
+			if (st == 0)
+				*body_len = out;
+		} else if (st == 0 && size > max_body - out) {
+			st = 413;
+		} else if (st == 0 && size > len - next) {
+			st = 1;
+		} else if (st == 0) {
+			eol = httpparse_data_end(buf, len, next + (size_t)size);
+			if (eol > 0) {
+				if (copy)
+					memmove(buf + out, buf + next, (size_t)size);
+				out += (size_t)size;
+				pos = next + (size_t)size + (size_t)eol;
+				continue;
+			}
+			st = eol == 0 ? 1 : 400;
 		}
-		if (size > max_body - out)
-			return 413;
-		if (size > len - next)
-			return 1;
-		eol = httpparse_data_end(buf, len, next + (size_t)size);
-		if (eol <= 0)
-			return eol == 0 ? 1 : 400;
-		if (copy)
-			memmove(buf + out, buf + next, (size_t)size);
-		out += (size_t)size;
-		pos = next + (size_t)size + (size_t)eol;
+		if (st == 1) {
+			r->pos = pos;
+			r->out = out;
+		}
+		return st;
 	}
 }
 
 enum httpparse_status
-httpparse_chunked(char *buf, size_t len, size_t max_body, size_t *consumed, size_t *body_len,
-                  int *status)
+httpparse_chunked_resume(char *buf, size_t len, size_t max_body, struct httpparse_chunk_state *r,
+                         size_t *consumed, size_t *body_len, int *status)
 {
-	int st = httpparse_chunks(buf, len, max_body, false, consumed, body_len);
+	struct httpparse_chunk_state from_start = { 0, 0 };
+	int st = httpparse_chunks(buf, len, max_body, false, r, consumed, body_len);
 
 	if (st == 1)
 		return HTTPPARSE_INCOMPLETE;
@@ -456,6 +462,15 @@ httpparse_chunked(char *buf, size_t len, size_t max_body, size_t *consumed, size
 		*status = st;
 		return HTTPPARSE_ERROR;
 	}
-	httpparse_chunks(buf, len, max_body, true, consumed, body_len);
+	httpparse_chunks(buf, len, max_body, true, &from_start, consumed, body_len);
 	return HTTPPARSE_DONE;
+}
+
+enum httpparse_status
+httpparse_chunked(char *buf, size_t len, size_t max_body, size_t *consumed, size_t *body_len,
+                  int *status)
+{
+	struct httpparse_chunk_state r = { 0, 0 };
+
+	return httpparse_chunked_resume(buf, len, max_body, &r, consumed, body_len, status);
 }

@@ -71,6 +71,17 @@ enum httpparse_status httpparse_head(char *buf, size_t len, size_t max_head,
 enum httpparse_status httpparse_chunked(char *buf, size_t len, size_t max_body, size_t *consumed,
                                         size_t *body_len, int *status);
 
+/* httpparse_chunked for a body that arrives in pieces: *r (zero it before the first
+ * call, keep it between calls on the same, only growing, buffer) remembers how far the
+ * encoding was checked, so each byte of framing is looked at once, not on every read. */
+struct httpparse_chunk_state {
+	size_t pos; /* start of the first chunk not complete yet */
+	size_t out; /* decoded bytes before it */
+};
+enum httpparse_status httpparse_chunked_resume(char *buf, size_t len, size_t max_body,
+                                               struct httpparse_chunk_state *r, size_t *consumed,
+                                               size_t *body_len, int *status);
+
 /* The first header named name (case-insensitive), or NULL. */
 const char *httpparse_header(const struct httpparse_head *h, const char *name);
 

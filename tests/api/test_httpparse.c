@@ -1144,6 +1144,39 @@ END_TEST
 
 /* ---- head then body, the way httpio.c uses them ---- */
 
+/* A body arriving a byte at a time, with the state kept between calls: INCOMPLETE (the
+ * bytes untouched) until the last byte, then the same answer as in one piece. */
+START_TEST(chunked_resume_byte_by_byte)
+{
+	static const char enc[] = "3\r\nabc\r\n10;ext=1\r\n0123456789abcdef\r\n"
+	                          "1\r\nZ\r\n0\r\nTrailer: x\r\n\r\nGET /next";
+	size_t total = sizeof(enc) - 1 - strlen("GET /next");
+	char *buf = malloc(sizeof(enc));
+	struct httpparse_chunk_state st = { 0, 0 };
+	size_t consumed = 0, body_len = 0;
+	int status = 0;
+
+	ck_assert_ptr_nonnull(buf);
+	for (size_t n = 1; n < total; n++) {
+		memcpy(buf, enc, n);
+		ck_assert_int_eq(
+		    httpparse_chunked_resume(buf, n, 1024, &st, &consumed, &body_len, &status),
+		    HTTPPARSE_INCOMPLETE);
+		ck_assert(memcmp(buf, enc, n) == 0);
+		ck_assert_uint_le(st.pos, n);
+	}
+	memcpy(buf, enc, sizeof(enc));
+	ck_assert_int_eq(httpparse_chunked_resume(buf, sizeof(enc) - 1, 1024, &st, &consumed,
+	                                          &body_len, &status),
+	                 HTTPPARSE_DONE);
+	ck_assert_uint_eq(consumed, total);
+	ck_assert_uint_eq(body_len, 20);
+	ck_assert(memcmp(buf, "abc0123456789abcdefZ", 20) == 0);
+	ck_assert(memcmp(buf + consumed, "GET /next", 9) == 0);
+	free(buf);
+}
+END_TEST
+
 START_TEST(head_then_chunked)
 {
 	static const char s[] = "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -1245,6 +1278,7 @@ httpparse_suite(void)
 	tcase_add_test(tb, chunked_leading_zeros);
 	tcase_add_test(tb, chunked_400_missing_crlf_after_data);
 	tcase_add_test(tb, chunked_400_bare_lf);
+	tcase_add_test(tb, chunked_resume_byte_by_byte);
 	tcase_add_test(tb, chunked_400_bad_trailer);
 	tcase_add_test(tb, head_then_chunked);
 	suite_add_tcase(s, tb);

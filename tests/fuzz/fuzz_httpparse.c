@@ -141,6 +141,21 @@ fuzz_chunked(const char *src, size_t len, size_t max_body)
 			CHECK(memcmp(p, src, consumed - 1) == 0);
 			free(p);
 		}
+		/* In two pieces with the resume state: the same answer. */
+		if (consumed > 1) {
+			char *p = dup_exact(src, len);
+			struct httpparse_chunk_state rs = { 0, 0 };
+			size_t half = consumed / 2, c2 = 0, b2 = 0;
+			int st2 = -1;
+
+			CHECK(httpparse_chunked_resume(p, half, max_body, &rs, &c2, &b2, &st2) ==
+			      HTTPPARSE_INCOMPLETE);
+			CHECK(httpparse_chunked_resume(p, len, max_body, &rs, &c2, &b2, &st2) ==
+			      HTTPPARSE_DONE);
+			CHECK(c2 == consumed && b2 == body_len);
+			CHECK(memcmp(p, b, body_len) == 0);
+			free(p);
+		}
 		break;
 	}
 	default:
