@@ -54,6 +54,7 @@ struct httpio_req {
 	bool sent_continue;
 	struct httpparse_head head;
 	struct httpparse_chunk_state chunks; /* how far a chunked body was checked */
+	size_t head_seen;                    /* bytes of conn->in looked at for a head */
 	const char *body;
 	size_t body_len;
 	size_t consumed;        /* bytes of this request at the start of conn->in */
@@ -362,6 +363,7 @@ httpio_request_done(struct httpio_conn *c)
 	r->body = NULL;
 	r->body_len = r->consumed = 0;
 	r->chunks.pos = r->chunks.out = 0;
+	r->head_seen = 0;
 	if (c->out.cap > HTTPIO_OUT_KEEP) {
 		free(c->out.data);
 		c->out.data = NULL;
@@ -569,6 +571,14 @@ httpio_parse(struct httpio_conn *c)
 	int status;
 
 	if (!r->head_done) {
+		/* a head completes only with a line end: parse again only when one arrived
+		 * (a client sending a byte at a time costs one scan per line, not per byte) */
+		bool new_line =
+		    memchr(c->in.data + r->head_seen, '\n', c->in.len - r->head_seen) != NULL;
+
+		r->head_seen = c->in.len;
+		if (!new_line && c->in.len <= io->s.max_head)
+			return 0;
 		st = httpparse_head(c->in.data, c->in.len, io->s.max_head, &r->head, &status);
 		if (st == HTTPPARSE_INCOMPLETE)
 			return 0;
