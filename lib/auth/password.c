@@ -23,6 +23,15 @@ password_params_from_config(const struct config *cfg, struct password_params *ou
 }
 
 struct err *
+password_hash_config(const struct config *cfg, const char *password, char out[PASSWORD_HASH_MAX])
+{
+	struct password_params pp;
+
+	password_params_from_config(cfg, &pp);
+	return password_hash(&pp, password, out);
+}
+
+struct err *
 password_hash(const struct password_params *p, const char *password, char out[PASSWORD_HASH_MAX])
 {
 	unsigned char salt[PASSWORD_SALT_LEN];

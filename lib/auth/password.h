@@ -26,6 +26,10 @@ void password_params_from_config(const struct config *cfg, struct password_param
 struct err *password_hash(const struct password_params *p, const char *password,
                           char out[PASSWORD_HASH_MAX]);
 
+/* password_hash with the configuration's parameters. */
+struct err *password_hash_config(const struct config *cfg, const char *password,
+                                 char out[PASSWORD_HASH_MAX]);
+
 /* True when password matches stored (argon2id or bcrypt); false for a mismatch or an
  * unrecognised/garbled hash. The comparison is constant time. */
 bool password_verify(const char *password, const char *stored);

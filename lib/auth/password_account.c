@@ -150,12 +150,9 @@ struct err *
 password_account_update_password(const struct authctx *ctx, const char *user_id,
                                  const char *password)
 {
-	struct password_params pp;
 	char hash[PASSWORD_HASH_MAX];
-	struct err *e;
+	struct err *e = password_hash_config(ctx->cfg, password, hash);
 
-	password_params_from_config(ctx->cfg, &pp);
-	e = password_hash(&pp, password, hash);
 	if (e != NULL)
 		return e;
 	return password_account_update_password_hashed(ctx, user_id, hash);

@@ -175,12 +175,9 @@ password_token_reset_tx(const struct authctx *ctx, const char *token, const char
 struct err *
 password_token_reset_password(const struct authctx *ctx, const char *token, const char *password)
 {
-	struct password_params pp;
 	char hash[PASSWORD_HASH_MAX];
-	struct err *e;
+	struct err *e = password_hash_config(ctx->cfg, password, hash);
 
-	password_params_from_config(ctx->cfg, &pp);
-	e = password_hash(&pp, password, hash);
 	if (e != NULL)
 		return e;
 	return password_token_reset_password_hashed(ctx, token, hash);

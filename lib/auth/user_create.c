@@ -109,15 +109,13 @@ struct err *
 user_create_password(const struct authctx *ctx, const struct user_create_input *in,
                      struct user_create_result *out)
 {
-	struct password_params pp;
 	char hash[PASSWORD_HASH_MAX], random_pw[48];
 	struct err *e;
 
 	memset(out, 0, sizeof(*out));
-	password_params_from_config(ctx->cfg, &pp);
 	if (in->password == NULL)
 		random_token(random_pw, sizeof(random_pw), 32); /* never known to anyone */
-	e = password_hash(&pp, in->password != NULL ? in->password : random_pw, hash);
+	e = password_hash_config(ctx->cfg, in->password != NULL ? in->password : random_pw, hash);
 	explicit_bzero(random_pw, sizeof(random_pw));
 	if (e != NULL)
 		return e;

@@ -163,6 +163,20 @@ tadmin_call_until(const struct tapi *api, const char *access, const char *method
 	return st;
 }
 
+void
+tadmin_assert_error(int status, int want, const char *key, cJSON *const *resp)
+{
+	ck_assert_int_eq(status, want);
+	ck_assert_str_eq(tadmin_key(*resp), key);
+}
+
+void
+tadmin_assert_success(int status, cJSON *const *resp)
+{
+	ck_assert_int_eq(status, 200);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*resp, "success")));
+}
+
 const char *
 tadmin_key(const cJSON *json)
 {

@@ -48,6 +48,11 @@ int tadmin_call_in(const struct tapi *api, const char *origin, const char *acces
 int tadmin_call_until(const struct tapi *api, const char *access, const char *method,
                       const char *path, cJSON **json, int want);
 
+/* status is want and *resp the error body with key; status is 200 and *resp
+ * {success: true}. resp is read only after status was computed. */
+void tadmin_assert_error(int status, int want, const char *key, cJSON *const *resp);
+void tadmin_assert_success(int status, cJSON *const *resp);
+
 /* The error key of a response body, or "" when none. */
 const char *tadmin_key(const cJSON *json);
 /* Item i of array name in obj as a string ("" when absent). */

@@ -48,12 +48,8 @@ start(const char *const *env)
 	started = true;
 }
 
-static void
-assert_error(int status, int want_status, const char *want_key)
-{
-	ck_assert_int_eq(status, want_status);
-	ck_assert_str_eq(tadmin_key(resp), want_key);
-}
+/* the call runs first, then resp is read (a macro, so resp is not read before it) */
+#define assert_error(status, want, key) tadmin_assert_error((status), (want), (key), &resp)
 
 static long
 management_users(const char *slack_id)

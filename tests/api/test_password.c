@@ -45,31 +45,15 @@ teardown(void)
 	ck_assert_int_eq(tapi_stop(&api), 0);
 }
 
-static const char *
-key(void)
-{
-	return tadmin_key(resp);
-}
-
 static int
 post(const char *access, const char *path, const char *body)
 {
 	return tadmin_call(&api, access, "POST", path, body, &resp);
 }
 
-static void
-assert_error(int status, int want_status, const char *want_key)
-{
-	ck_assert_int_eq(status, want_status);
-	ck_assert_str_eq(key(), want_key);
-}
-
-static void
-assert_success(int status)
-{
-	ck_assert_int_eq(status, 200);
-	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "success")));
-}
+/* the call runs first, then resp is read (a macro, so resp is not read before it) */
+#define assert_error(status, want, key) tadmin_assert_error((status), (want), (key), &resp)
+#define assert_success(status)          tadmin_assert_success((status), &resp)
 
 /* GET /auth/me with token: the status (200 alive, 401 dead). */
 static int

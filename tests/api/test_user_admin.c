@@ -99,19 +99,9 @@ as_admin(const char *method, const char *path, const char *body)
 	return tadmin_call(&api, admin_token, method, path, body, &resp);
 }
 
-static void
-assert_error(int status, int want_status, const char *want_key)
-{
-	ck_assert_int_eq(status, want_status);
-	ck_assert_str_eq(tadmin_key(resp), want_key);
-}
-
-static void
-assert_success(int status)
-{
-	ck_assert_int_eq(status, 200);
-	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "success")));
-}
+/* the call runs first, then resp is read (a macro, so resp is not read before it) */
+#define assert_error(status, want, key) tadmin_assert_error((status), (want), (key), &resp)
+#define assert_success(status)          tadmin_assert_success((status), &resp)
 
 /* The list answer must be exactly these users, in this order (-1 = the admin). */
 static void
